@@ -1,0 +1,1 @@
+// The PostgreSQL store; filled in by the PostgreSQL store issue.

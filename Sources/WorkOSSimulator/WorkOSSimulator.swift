@@ -1,0 +1,1 @@
+// The WorkOS simulator; filled in by the Foundation issue.

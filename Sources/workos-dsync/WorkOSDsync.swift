@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `workos-dsync` command: Directory Sync from WorkOS into PostgreSQL, without webhooks.
+@main
+struct WorkOSDsync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workos-dsync",
+        abstract: "Keeps PostgreSQL in step with WorkOS Directory Sync (SCIM provisioning and deprovisioning), without webhooks.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}
