@@ -1,1 +1,200 @@
-// The pure planner; filled in by the Full reconciliation issue.
+public import WorkOS
+import Foundation
+
+/// A listing the planner refuses to act on: an inconsistency, not a guess.
+public enum PlanningError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Two users of one listing share an `idp_id`.
+    case duplicateIdpID(idpID: String, workosIDs: [String])
+    /// A user or group of the listing belongs to another directory.
+    case foreignObject(id: String, directoryID: String)
+
+    public var description: String {
+        switch self {
+        case .duplicateIdpID(let idpID, let ids):
+            "the listing has several users with idp_id \(idpID) (\(ids.joined(separator: ", "))); nothing applied"
+        case .foreignObject(let id, let directoryID):
+            "the listing contains \(id) of directory \(directoryID); nothing applied"
+        }
+    }
+}
+
+/// The pure planner: a complete snapshot and the stored state in, a `Plan` out.
+///
+/// No I/O, clock or logger. Identity is the WorkOS id first, then
+/// (`directory_id`, `idp_id`), so a rehire under a new WorkOS id reactivates
+/// the existing account instead of creating a duplicate.
+public enum Planner {
+    /// Plans one directory from a complete listing. Only this function (and
+    /// `planDirectoryRemoved`) can produce disables, and it needs a
+    /// `DirectorySnapshot`, which only exists when every page arrived.
+    public static func plan(
+        snapshot: DirectorySnapshot, stored: StoredState, policy: SafetyPolicy
+    ) throws(PlanningError) -> Plan {
+        var plan = Plan(directory: snapshot.directory)
+        plan.listedUsers = snapshot.users.count
+        plan.listedGroups = snapshot.groups.count
+
+        let groupIDsByUser = groupIDsByUser(snapshot.memberships)
+        try checkConsistency(snapshot)
+
+        // Match listed users to stored accounts: WorkOS id first, then idp_id.
+        var accountIndexByWorkOSID: [String: Int] = [:]
+        var accountIndexByIdpID: [String: Int] = [:]
+        for (index, account) in stored.accounts.enumerated() {
+            accountIndexByWorkOSID[account.workosID] = index
+            if !account.idpID.isEmpty { accountIndexByIdpID[account.idpID] = index }
+        }
+        var matchedAccount = [Bool](repeating: false, count: stored.accounts.count)
+        var matchOfUser = [Int?](repeating: nil, count: snapshot.users.count)
+        for (userIndex, user) in snapshot.users.enumerated() {
+            if let index = accountIndexByWorkOSID[user.id] {
+                matchOfUser[userIndex] = index
+                matchedAccount[index] = true
+            }
+        }
+        for (userIndex, user) in snapshot.users.enumerated() where matchOfUser[userIndex] == nil {
+            if !user.idpID.isEmpty, let index = accountIndexByIdpID[user.idpID], !matchedAccount[index] {
+                matchOfUser[userIndex] = index
+                matchedAccount[index] = true
+            }
+        }
+
+        let linker = Linker(candidates: stored.linkCandidates, newEmails: snapshot.users.indices.compactMap { index in
+            matchOfUser[index] == nil ? snapshot.users[index].email : nil
+        })
+
+        for (userIndex, user) in snapshot.users.enumerated() {
+            let groupIDs = (groupIDsByUser[user.id] ?? []).sorted()
+            let fingerprint = Fingerprint.of(user: user, groupIDs: groupIDs)
+            guard let accountIndex = matchOfUser[userIndex] else {
+                plan.accountWrites.append(AccountWrite(
+                    kind: .create(linker.decision(for: user.email)), accountID: nil, user: user,
+                    groupIDs: groupIDs, fingerprint: fingerprint))
+                plan.membershipAdds += groupIDs.map { Membership(groupWorkOSID: $0, userWorkOSID: user.id) }
+                continue
+            }
+            let account = stored.accounts[accountIndex]
+            let kind: AccountWrite.Kind?
+            if account.status == .disabled && user.state.isActive {
+                kind = .reactivate
+            } else if account.fingerprint != fingerprint || account.workosID != user.id {
+                kind = .update
+            } else {
+                kind = nil
+            }
+            if account.status == .active && !user.state.isActive {
+                plan.disables.append(AccountDisable(account: account, reason: .inactive))
+            }
+            guard let kind else { continue }
+            plan.accountWrites.append(AccountWrite(
+                kind: kind, accountID: account.id, user: user, groupIDs: groupIDs, fingerprint: fingerprint,
+                emailChange: account.email == user.email ? nil : EmailChange(old: account.email, new: user.email),
+                previousWorkOSID: account.workosID == user.id ? nil : account.workosID))
+            let storedGroups = stored.memberships[account.workosID] ?? []
+            let listedGroups = Set(groupIDs)
+            plan.membershipAdds += listedGroups.subtracting(storedGroups).map {
+                Membership(groupWorkOSID: $0, userWorkOSID: user.id)
+            }
+            plan.membershipRemovals += storedGroups.subtracting(listedGroups).map {
+                Membership(groupWorkOSID: $0, userWorkOSID: user.id)
+            }
+        }
+
+        for (index, account) in stored.accounts.enumerated() where !matchedAccount[index] && account.status == .active {
+            plan.disables.append(AccountDisable(account: account, reason: .missing))
+        }
+
+        planGroups(snapshot.groups, stored: stored.groups, into: &plan)
+
+        plan.disables.sort()
+        plan.membershipAdds.sort()
+        plan.membershipRemovals.sort()
+        plan.verdict = policy.verdict(
+            disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
+            listedUsers: snapshot.users.count)
+        return plan
+    }
+
+    /// Plans a directory that vanished from `GET /directories`: its active
+    /// accounts are disabled with reason `directory_removed`, held unless the
+    /// policy says `disable`.
+    public static func planDirectoryRemoved(directory: Directory, stored: StoredState, policy: SafetyPolicy) -> Plan {
+        var plan = Plan(directory: directory)
+        plan.disables = stored.accounts.filter { $0.status == .active }
+            .map { AccountDisable(account: $0, reason: .directoryRemoved) }
+            .sorted()
+        if !plan.disables.isEmpty && policy.onDirectoryRemoved == .hold {
+            plan.verdict = .hold(.directoryRemoved(accounts: plan.disables.count))
+        }
+        return plan
+    }
+
+    private static func groupIDsByUser(_ memberships: [String: [String]]) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for (groupID, userIDs) in memberships {
+            for userID in userIDs { result[userID, default: []].append(groupID) }
+        }
+        return result
+    }
+
+    private static func checkConsistency(_ snapshot: DirectorySnapshot) throws(PlanningError) {
+        let directoryID = snapshot.directory.id
+        var workosIDByIdpID: [String: String] = [:]
+        for user in snapshot.users {
+            guard user.directoryID == directoryID else {
+                throw .foreignObject(id: user.id, directoryID: user.directoryID)
+            }
+            guard !user.idpID.isEmpty else { continue }
+            if let other = workosIDByIdpID[user.idpID], other != user.id {
+                throw .duplicateIdpID(idpID: user.idpID, workosIDs: [other, user.id].sorted())
+            }
+            workosIDByIdpID[user.idpID] = user.id
+        }
+        for group in snapshot.groups where group.directoryID != directoryID {
+            throw .foreignObject(id: group.id, directoryID: group.directoryID)
+        }
+    }
+
+    private static func planGroups(_ listed: [DirectoryGroup], stored: [StoredGroup], into plan: inout Plan) {
+        var storedByWorkOSID: [String: StoredGroup] = [:]
+        for group in stored { storedByWorkOSID[group.workosID] = group }
+        var seen = Set<String>()
+        for group in listed {
+            seen.insert(group.id)
+            let fingerprint = Fingerprint.of(group: group)
+            if let existing = storedByWorkOSID[group.id] {
+                if existing.fingerprint != fingerprint || existing.isRemoved {
+                    plan.groupWrites.append(GroupWrite(kind: .update, groupID: existing.id, group: group, fingerprint: fingerprint))
+                }
+            } else {
+                plan.groupWrites.append(GroupWrite(kind: .create, groupID: nil, group: group, fingerprint: fingerprint))
+            }
+        }
+        plan.groupRemovals = stored.filter { !$0.isRemoved && !seen.contains($0.workosID) }
+            .sorted { $0.workosID < $1.workosID }
+    }
+}
+
+/// Links new accounts to existing persons by exact, case-insensitive, 1:1 email match.
+struct Linker {
+    private var candidatesByEmail: [String: [UUID]] = [:]
+    private var newAccountsByEmail: [String: Int] = [:]
+
+    init(candidates: [LinkCandidate], newEmails: [String]) {
+        for candidate in candidates {
+            candidatesByEmail[candidate.email.lowercased(), default: []].append(candidate.userID)
+        }
+        for email in newEmails { newAccountsByEmail[email.lowercased(), default: 0] += 1 }
+    }
+
+    func decision(for email: String?) -> LinkDecision {
+        guard let email, !email.isEmpty else { return .newPerson }
+        let key = email.lowercased()
+        let candidates = (candidatesByEmail[key] ?? []).sorted { $0.uuidString < $1.uuidString }
+        switch candidates.count {
+        case 0: return .newPerson
+        case 1 where newAccountsByEmail[key] == 1: return .existingPerson(candidates[0])
+        default: return .conflict(candidates: candidates)
+        }
+    }
+}

@@ -1,1 +1,197 @@
-// Reconciler tests.
+import Foundation
+import Reconciler
+import Testing
+import WorkOS
+
+/// The planner, case by case: each line of the provisioning and deprovisioning checklist.
+@Suite struct PlannerTests {
+    func user(_ n: Int, email: String? = nil, state: DirectoryUserState = .active, id: String? = nil, last: String = "Ün") -> DirectoryUser {
+        DirectoryUser(
+            id: id ?? "user_\(n)", directoryID: "directory_A", organizationID: "org_A", idpID: "idp_\(n)",
+            email: email ?? "person\(n)@acme.test", firstName: "Pérson", lastName: last, state: state)
+    }
+
+    func snapshot(_ users: [DirectoryUser], memberships: [String: [String]] = [:]) -> DirectorySnapshot {
+        DirectorySnapshot(
+            directory: ModelWorld.directory, users: users,
+            groups: [DirectoryGroup(id: "group_1", directoryID: "directory_A", organizationID: "org_A", idpID: "g1", name: "Engineering")],
+            memberships: memberships)
+    }
+
+    func synced(_ users: [DirectoryUser], memberships: [String: [String]] = [:]) throws -> ModelStore {
+        var store = ModelStore()
+        store.apply(try Planner.plan(snapshot: snapshot(users, memberships: memberships), stored: store.state, policy: SafetyPolicy()))
+        return store
+    }
+
+    @Test func firstSyncCreatesAccountsGroupsAndMemberships() throws {
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1), user(2)], memberships: ["group_1": ["user_1"]]),
+            stored: StoredState(directoryID: "directory_A"), policy: SafetyPolicy())
+        #expect(plan.summary.creates == 2)
+        #expect(plan.groupWrites.count == 1)
+        #expect(plan.membershipAdds == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_1")])
+        #expect(plan.disables.isEmpty)
+        #expect(plan.summary.line == "2 creates, 1 group change, 1 membership change")
+    }
+
+    @Test func unchangedListingYieldsAnEmptyPlan() throws {
+        let users = [user(1), user(2)]
+        let store = try synced(users, memberships: ["group_1": ["user_2"]])
+        let plan = try Planner.plan(snapshot: snapshot(users, memberships: ["group_1": ["user_2"]]), stored: store.state, policy: SafetyPolicy())
+        #expect(plan.isEmpty)
+        #expect(plan.summary.line == "no changes")
+    }
+
+    @Test func profileAndEmailChangesAreUpdatesWithTheEmailChangeNamed() throws {
+        let store = try synced([user(1), user(2)])
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1, last: "Changed"), user(2, email: "renamed@acme.test")]),
+            stored: store.state, policy: SafetyPolicy())
+        #expect(plan.summary.updates == 2)
+        #expect(plan.summary.emailChanges == 1)
+        let emailWrite = try #require(plan.accountWrites.first { $0.user.id == "user_2" })
+        #expect(emailWrite.emailChange?.old == "person2@acme.test")
+        #expect(emailWrite.emailChange?.new == "renamed@acme.test")
+    }
+
+    @Test func inactiveStateAndAbsenceBothDisableWithTheirReasons() throws {
+        let store = try synced([user(1), user(2), user(3)])
+        let plan = try Planner.plan(snapshot: snapshot([user(1), user(2, state: .inactive)]), stored: store.state, policy: SafetyPolicy())
+        #expect(plan.disables.map(\.workosID) == ["user_2", "user_3"])
+        #expect(plan.disables.map(\.reason) == [.inactive, .missing])
+        #expect(plan.verdict == .proceed)
+    }
+
+    @Test func unknownAndLegacyStatesDeprovision() throws {
+        let store = try synced([user(1), user(2)])
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1, state: .suspended), user(2, state: .unknown("on_leave"))]),
+            stored: store.state, policy: SafetyPolicy())
+        #expect(plan.disables.map(\.reason) == [.inactive, .inactive])
+    }
+
+    @Test func reactivationKeepsTheAccountAndARehireUnderANewIDIsNotADuplicate() throws {
+        var store = try synced([user(1), user(2)])
+        store.apply(try Planner.plan(snapshot: snapshot([user(1)]), stored: store.state, policy: SafetyPolicy()))
+        let disabled = try #require(store.state.accounts.first { $0.workosID == "user_2" })
+        #expect(disabled.status == .disabled)
+
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1), user(2, id: "user_2_new")]), stored: store.state, policy: SafetyPolicy())
+        #expect(plan.summary.creates == 0)
+        let write = try #require(plan.accountWrites.first)
+        #expect(write.kind == .reactivate)
+        #expect(write.accountID == disabled.id)
+        #expect(write.previousWorkOSID == "user_2")
+        store.apply(plan)
+        #expect(store.state.accounts.count == 2)
+        #expect(store.state.accounts.first { $0.id == disabled.id }?.workosID == "user_2_new")
+    }
+
+    @Test func duplicateIdpIDsInOneListingAreAnInconsistency() {
+        #expect(throws: PlanningError.duplicateIdpID(idpID: "idp_1", workosIDs: ["user_1", "user_x"])) {
+            try Planner.plan(
+                snapshot: snapshot([user(1), user(1, id: "user_x")]), stored: StoredState(directoryID: "directory_A"),
+                policy: SafetyPolicy())
+        }
+    }
+
+    @Test func preExistingPersonsLinkOnlyOnAUniqueCaseInsensitiveEmail() throws {
+        let ana = UUID(), bob1 = UUID(), bob2 = UUID()
+        let stored = StoredState(directoryID: "directory_A", linkCandidates: [
+            LinkCandidate(userID: ana, email: "ana@acme.test"),
+            LinkCandidate(userID: bob1, email: "bob@acme.test"), LinkCandidate(userID: bob2, email: "bob@acme.test"),
+        ])
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1, email: "ANA@Acme.test"), user(2, email: "bob@acme.test"), user(3, email: nil)]),
+            stored: stored, policy: SafetyPolicy())
+        let kinds = Dictionary(uniqueKeysWithValues: plan.accountWrites.map { ($0.user.id, $0.kind) })
+        #expect(kinds["user_1"] == .create(.existingPerson(ana)))
+        #expect(kinds["user_2"] == .create(.conflict(candidates: [bob1, bob2].sorted { $0.uuidString < $1.uuidString })))
+        #expect(kinds["user_3"] == .create(.newPerson))
+    }
+
+    @Test func twoNewAccountsWithOnePersonsEmailAreAConflictNotAGuess() throws {
+        let ana = UUID()
+        let stored = StoredState(directoryID: "directory_A", linkCandidates: [LinkCandidate(userID: ana, email: "ana@acme.test")])
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1, email: "ana@acme.test"), user(2, email: "Ana@acme.test")]), stored: stored,
+            policy: SafetyPolicy())
+        #expect(plan.accountWrites.allSatisfy { $0.kind == .create(.conflict(candidates: [ana])) })
+    }
+
+    @Test func aThirtyPercentDropTripsTheGuardAndApprovalReleasesExactlyThatSet() throws {
+        let users = (1...100).map { user($0) }
+        var store = try synced(users)
+        let plan = try Planner.plan(snapshot: snapshot(Array(users.prefix(70))), stored: store.state, policy: SafetyPolicy())
+        #expect(plan.verdict == .hold(.massDisable(disables: 30, threshold: 25, activeAccounts: 100)))
+        #expect(plan.disablesToApply.isEmpty)
+        let held = HeldPlan(id: 7, directoryID: "directory_A", accounts: plan.disables.map(HeldAccount.init))
+
+        let approved = try plan.approving(held)
+        #expect(approved.verdict == .approved(heldPlanID: 7))
+        #expect(approved.disablesToApply.count == 30)
+
+        // One more leaver since the hold: the approval is stale and names the difference.
+        let newer = try Planner.plan(snapshot: snapshot(Array(users.prefix(69))), stored: store.state, policy: SafetyPolicy())
+        #expect(throws: StaleApproval.self) { try newer.approving(held) }
+        do {
+            _ = try newer.approving(held)
+        } catch {
+            #expect(error.added.map(\.workosID) == ["user_70"])
+            #expect(error.dropped.isEmpty)
+        }
+        store.apply(approved)
+        #expect(store.state.activeAccountCount == 70)
+    }
+
+    @Test func anEmptyListingIsAlwaysHeld() throws {
+        let store = try synced([user(1), user(2)])
+        let plan = try Planner.plan(snapshot: snapshot([]), stored: store.state, policy: SafetyPolicy(minUsers: 1_000))
+        #expect(plan.verdict == .hold(.emptyListing(activeAccounts: 2)))
+    }
+
+    @Test func theAbsoluteCapHoldsEvenBelowTheProportionalThreshold() {
+        let policy = SafetyPolicy(minUsers: 25, fraction: 0.5, maxUsers: 10)
+        #expect(policy.threshold(activeAccounts: 1_000) == 10)
+        #expect(policy.verdict(disables: 11, activeAccounts: 1_000, listedUsers: 989).holdsDisables)
+        #expect(!policy.verdict(disables: 10, activeAccounts: 1_000, listedUsers: 990).holdsDisables)
+    }
+
+    @Test func aVanishedDirectoryIsHeldUnlessThePolicySaysDisable() throws {
+        let store = try synced([user(1), user(2)])
+        let held = Planner.planDirectoryRemoved(directory: ModelWorld.directory, stored: store.state, policy: SafetyPolicy())
+        #expect(held.verdict == .hold(.directoryRemoved(accounts: 2)))
+        #expect(held.disables.allSatisfy { $0.reason == .directoryRemoved })
+        let disabling = Planner.planDirectoryRemoved(
+            directory: ModelWorld.directory, stored: store.state, policy: SafetyPolicy(onDirectoryRemoved: .disable))
+        #expect(disabling.disablesToApply.count == 2)
+    }
+
+    @Test func membershipChangesAreDiffedPerUser() throws {
+        let store = try synced([user(1), user(2)], memberships: ["group_1": ["user_1"]])
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1), user(2)], memberships: ["group_1": ["user_2"]]), stored: store.state,
+            policy: SafetyPolicy())
+        #expect(plan.membershipAdds == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_2")])
+        #expect(plan.membershipRemovals == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_1")])
+        #expect(plan.summary.updates == 2)
+    }
+
+    @Test func fingerprintsAreStableAndSeeEveryField() {
+        let base = user(1)
+        #expect(Fingerprint.of(user: base, groupIDs: ["b", "a"]) == Fingerprint.of(user: base, groupIDs: ["a", "b"]))
+        #expect(Fingerprint.of(user: base, groupIDs: []) != Fingerprint.of(user: base, groupIDs: ["a"]))
+        var changed = base
+        changed.customAttributes = .object(["department": .string("R&D")])
+        #expect(Fingerprint.of(user: base, groupIDs: []) != Fingerprint.of(user: changed, groupIDs: []))
+        // NFC and NFD spellings of one name are the same person.
+        var decomposed = base
+        decomposed.firstName = "Pe\u{0301}rson"
+        var composed = base
+        composed.firstName = "P\u{00E9}rson"
+        #expect(Fingerprint.of(user: decomposed, groupIDs: []) == Fingerprint.of(user: composed, groupIDs: []))
+        #expect(Fingerprint.of(user: base, groupIDs: []).count == 32)
+    }
+}

@@ -1,0 +1,67 @@
+public import WorkOS
+import Foundation
+
+/// Hashes of the normalised fields a stored row came from.
+///
+/// Only rows whose fingerprint differs are written, so an unchanged directory
+/// costs zero row writes. Two independent 64-bit FNV-1a hashes over a
+/// length-prefixed field encoding give a 128-bit hex digest: stable across
+/// processes and releases (unlike `Hasher`) and without a crypto dependency.
+public enum Fingerprint {
+    /// Bump when the normalisation changes, so every row is rewritten once.
+    static let version = "v1"
+
+    /// A user's fingerprint, including its sorted group ids.
+    public static func of(user: DirectoryUser, groupIDs: [String]) -> String {
+        var fields: [String?] = [
+            version, user.id, user.idpID, user.email, user.firstName, user.lastName,
+            user.username, user.jobTitle, user.state.rawValue, user.roleSlug,
+            user.customAttributes.canonicalText,
+            user.updatedAt.map { String($0.timeIntervalSince1970) },
+        ]
+        fields.append(contentsOf: groupIDs.sorted().map { Optional($0) })
+        return digest(fields)
+    }
+
+    /// A group's fingerprint.
+    public static func of(group: DirectoryGroup) -> String {
+        digest([version, group.id, group.idpID, group.name])
+    }
+
+    static func digest(_ fields: [String?]) -> String {
+        var first = FNV1a(basis: 0xcbf2_9ce4_8422_2325)
+        var second = FNV1a(basis: 0x8422_2325_cbf2_9ce4)
+        for field in fields {
+            guard let field else {
+                first.add(0xFF)
+                second.add(0xFF)
+                continue
+            }
+            let normalised = field.precomposedStringWithCanonicalMapping
+            let bytes = Array(normalised.utf8)
+            for byte in withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init) {
+                first.add(byte)
+                second.add(byte)
+            }
+            for byte in bytes {
+                first.add(byte)
+                second.add(byte ^ 0x5A)
+            }
+        }
+        return hex(first.state) + hex(second.state)
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+
+    private struct FNV1a {
+        var state: UInt64
+        init(basis: UInt64) { state = basis }
+        mutating func add(_ byte: UInt8) {
+            state ^= UInt64(byte)
+            state &*= 0x0000_0100_0000_01B3
+        }
+    }
+}

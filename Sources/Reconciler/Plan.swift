@@ -1,0 +1,174 @@
+public import Foundation
+public import WorkOS
+
+/// How a new account gets its person (`users` row).
+public enum LinkDecision: Sendable, Hashable {
+    /// No person has this email: create one.
+    case newPerson
+    /// Exactly one person has this email (case-insensitive): link to it.
+    case existingPerson(UUID)
+    /// Several persons (or several new accounts) share the email: record a
+    /// `link_conflicts` row and leave the account unlinked for an admin.
+    case conflict(candidates: [UUID])
+}
+
+/// A change in an account's email, kept in `email_history`.
+public struct EmailChange: Sendable, Hashable {
+    public var old: String?
+    public var new: String?
+}
+
+/// An account row to insert or rewrite, with the listing's values.
+public struct AccountWrite: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// A new account.
+        case create(LinkDecision)
+        /// Changed fields; the status stays what it is.
+        case update
+        /// A disabled account comes back active (same WorkOS id, or a rehire
+        /// under a new WorkOS id with the same `idp_id`).
+        case reactivate
+    }
+
+    public var kind: Kind
+    /// The stored account, nil for a create.
+    public var accountID: UUID?
+    public var user: DirectoryUser
+    /// WorkOS ids of the account's groups, sorted.
+    public var groupIDs: [String]
+    public var fingerprint: String
+    /// Set when the email differs from the stored one.
+    public var emailChange: EmailChange?
+    /// The stored WorkOS id when the listing carries a new one (rehire).
+    public var previousWorkOSID: String?
+    /// For a create: the status the account starts with.
+    public var initialStatus: AccountStatus {
+        user.state.isActive ? .active : .disabled
+    }
+}
+
+/// An account to disable, with its reason.
+public struct AccountDisable: Sendable, Hashable, Comparable {
+    public var accountID: UUID
+    public var workosID: String
+    public var email: String?
+    public var reason: DisableReason
+
+    /// Only the planner and the directory-removed rule create disables, from a
+    /// complete listing or an explicit policy.
+    init(account: StoredAccount, reason: DisableReason) {
+        accountID = account.id
+        workosID = account.workosID
+        email = account.email
+        self.reason = reason
+    }
+
+    public static func < (lhs: AccountDisable, rhs: AccountDisable) -> Bool {
+        (lhs.workosID, lhs.accountID.uuidString) < (rhs.workosID, rhs.accountID.uuidString)
+    }
+}
+
+/// A group row to insert or rewrite.
+public struct GroupWrite: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case create, update }
+    public var kind: Kind
+    public var groupID: UUID?
+    public var group: DirectoryGroup
+    public var fingerprint: String
+}
+
+/// A membership by WorkOS ids.
+public struct Membership: Sendable, Hashable, Comparable {
+    public var groupWorkOSID: String
+    public var userWorkOSID: String
+
+    public init(groupWorkOSID: String, userWorkOSID: String) {
+        self.groupWorkOSID = groupWorkOSID
+        self.userWorkOSID = userWorkOSID
+    }
+
+    public static func < (lhs: Membership, rhs: Membership) -> Bool {
+        (lhs.groupWorkOSID, lhs.userWorkOSID) < (rhs.groupWorkOSID, rhs.userWorkOSID)
+    }
+}
+
+/// Everything one run would change in one directory, each item with its
+/// reason, plus the safety verdict. A value: printing it is `plan`, applying
+/// it is `sync`.
+public struct Plan: Sendable, Hashable {
+    public var directory: Directory
+    public var accountWrites: [AccountWrite] = []
+    public var disables: [AccountDisable] = []
+    public var groupWrites: [GroupWrite] = []
+    public var groupRemovals: [StoredGroup] = []
+    public var membershipAdds: [Membership] = []
+    public var membershipRemovals: [Membership] = []
+    public var verdict: SafetyVerdict = .proceed
+    /// Users in the listing the plan came from.
+    public var listedUsers: Int = 0
+    /// Groups in the listing the plan came from.
+    public var listedGroups: Int = 0
+
+    public init(directory: Directory) {
+        self.directory = directory
+    }
+
+    /// True when applying the plan would change nothing.
+    public var isEmpty: Bool {
+        accountWrites.isEmpty && disables.isEmpty && groupWrites.isEmpty && groupRemovals.isEmpty
+            && membershipAdds.isEmpty && membershipRemovals.isEmpty
+    }
+
+    /// The disables that apply now (none while they are held).
+    public var disablesToApply: [AccountDisable] { verdict.holdsDisables ? [] : disables }
+
+    /// Counts by kind of change, for logs, `sync_runs.counts` and metrics.
+    public var summary: PlanSummary {
+        var summary = PlanSummary()
+        for write in accountWrites {
+            switch write.kind {
+            case .create: summary.creates += 1
+            case .update: summary.updates += 1
+            case .reactivate: summary.reactivations += 1
+            }
+            if write.emailChange != nil { summary.emailChanges += 1 }
+        }
+        if verdict.holdsDisables { summary.held = disables.count } else { summary.disables = disables.count }
+        summary.groupChanges = groupWrites.count + groupRemovals.count
+        summary.membershipChanges = membershipAdds.count + membershipRemovals.count
+        return summary
+    }
+}
+
+/// Counts of a plan's changes by kind.
+public struct PlanSummary: Sendable, Hashable, Codable {
+    public var creates = 0
+    public var updates = 0
+    public var emailChanges = 0
+    public var reactivations = 0
+    public var disables = 0
+    public var held = 0
+    public var groupChanges = 0
+    public var membershipChanges = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case creates, updates, reactivations, disables, held
+        case emailChanges = "email_changes"
+        case groupChanges = "group_changes"
+        case membershipChanges = "membership_changes"
+    }
+
+    /// One line: "2 creates, 1 update, 3 disables held".
+    public var line: String {
+        let parts: [(Int, String)] = [
+            (creates, "create"), (updates, "update"), (emailChanges, "email change"),
+            (reactivations, "reactivation"), (disables, "disable"), (groupChanges, "group change"),
+            (membershipChanges, "membership change"),
+        ]
+        var words = parts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
+        if held > 0 { words.append("\(held) disable\(held == 1 ? "" : "s") held") }
+        return words.isEmpty ? "no changes" : words.joined(separator: ", ")
+    }
+}

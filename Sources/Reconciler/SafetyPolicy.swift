@@ -1,0 +1,83 @@
+/// The mass-disable guard and the other rules that decide when disables are held.
+///
+/// Disables are held (creates and updates still apply) when they exceed
+/// `max(minUsers, fraction × active accounts)`, when they exceed the absolute
+/// cap `maxUsers`, or when a listing is empty while active accounts are stored.
+public struct SafetyPolicy: Sendable, Hashable {
+    /// What to do with the accounts of a directory that vanished from `GET /directories`.
+    public enum DirectoryRemovedAction: String, Sendable, Hashable, Codable {
+        /// Hold the disables for an admin's approval (the default).
+        case hold
+        /// Disable the accounts at once.
+        case disable
+    }
+
+    /// Disables up to this many never trip the guard. Default 25.
+    public var minUsers: Int
+    /// Disables up to this fraction of the active accounts never trip the guard. Default 0.10.
+    public var fraction: Double
+    /// Absolute cap: more disables than this always trip the guard. Default nil (no cap).
+    public var maxUsers: Int?
+    /// Default `.hold`.
+    public var onDirectoryRemoved: DirectoryRemovedAction
+
+    public init(minUsers: Int = 25, fraction: Double = 0.10, maxUsers: Int? = nil, onDirectoryRemoved: DirectoryRemovedAction = .hold) {
+        self.minUsers = minUsers
+        self.fraction = fraction
+        self.maxUsers = maxUsers
+        self.onDirectoryRemoved = onDirectoryRemoved
+    }
+
+    /// The largest number of disables that may apply without approval.
+    public func threshold(activeAccounts: Int) -> Int {
+        let proportional = Int((fraction * Double(activeAccounts)).rounded(.down))
+        let allowed = max(minUsers, proportional)
+        return maxUsers.map { min($0, allowed) } ?? allowed
+    }
+
+    /// The verdict for a listing of `listedUsers` users that would disable `disables` accounts.
+    public func verdict(disables: Int, activeAccounts: Int, listedUsers: Int) -> SafetyVerdict {
+        guard disables > 0 else { return .proceed }
+        if listedUsers == 0 && activeAccounts > 0 {
+            return .hold(.emptyListing(activeAccounts: activeAccounts))
+        }
+        let threshold = threshold(activeAccounts: activeAccounts)
+        if disables > threshold {
+            return .hold(.massDisable(disables: disables, threshold: threshold, activeAccounts: activeAccounts))
+        }
+        return .proceed
+    }
+}
+
+/// Whether a plan's disables may apply.
+public enum SafetyVerdict: Sendable, Hashable {
+    /// Everything applies.
+    case proceed
+    /// Creates and updates apply; disables go to `held_plans`.
+    case hold(HoldReason)
+    /// Disables apply because an admin approved exactly this set.
+    case approved(heldPlanID: Int64)
+
+    public var holdsDisables: Bool {
+        if case .hold = self { return true }
+        return false
+    }
+}
+
+/// Why disables were held.
+public enum HoldReason: Sendable, Hashable, CustomStringConvertible {
+    case emptyListing(activeAccounts: Int)
+    case massDisable(disables: Int, threshold: Int, activeAccounts: Int)
+    case directoryRemoved(accounts: Int)
+
+    public var description: String {
+        switch self {
+        case .emptyListing(let active):
+            "the listing is empty while \(active) active accounts are stored"
+        case .massDisable(let disables, let threshold, let active):
+            "\(disables) disables exceed the guard threshold of \(threshold) (of \(active) active accounts)"
+        case .directoryRemoved(let accounts):
+            "the directory vanished from the WorkOS listing; \(accounts) accounts would be disabled"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+public import Foundation
+
+/// Whether an account (or a person) may sign in.
+public enum AccountStatus: String, Sendable, Hashable, Codable {
+    case active
+    case disabled
+}
+
+/// Why an account was disabled. The raw values are the `disabled_reason` and
+/// event `reason` column values of the schema contract.
+public enum DisableReason: String, Sendable, Hashable, Codable, CaseIterable {
+    /// WorkOS reports the user with a `state` other than `active`.
+    case inactive
+    /// The user is absent from a complete listing (WorkOS deletes leavers by default).
+    case missing
+    /// The whole directory vanished from `GET /directories`.
+    case directoryRemoved = "directory_removed"
+}
+
+/// One stored directory account, in the compact form the planner needs.
+public struct StoredAccount: Sendable, Hashable {
+    /// `directory_users.id`.
+    public var id: UUID
+    public var workosID: String
+    public var idpID: String
+    /// The linked person (`users.id`); nil while a link conflict waits for an admin.
+    public var userID: UUID?
+    public var email: String?
+    public var status: AccountStatus
+    public var disabledReason: DisableReason?
+    public var fingerprint: String
+
+    public init(
+        id: UUID, workosID: String, idpID: String, userID: UUID?, email: String?,
+        status: AccountStatus, disabledReason: DisableReason? = nil, fingerprint: String
+    ) {
+        self.id = id
+        self.workosID = workosID
+        self.idpID = idpID
+        self.userID = userID
+        self.email = email
+        self.status = status
+        self.disabledReason = disabledReason
+        self.fingerprint = fingerprint
+    }
+}
+
+/// One stored directory group.
+public struct StoredGroup: Sendable, Hashable {
+    public var id: UUID
+    public var workosID: String
+    public var idpID: String
+    public var name: String
+    public var fingerprint: String
+    public var isRemoved: Bool
+
+    public init(id: UUID, workosID: String, idpID: String, name: String, fingerprint: String, isRemoved: Bool = false) {
+        self.id = id
+        self.workosID = workosID
+        self.idpID = idpID
+        self.name = name
+        self.fingerprint = fingerprint
+        self.isRemoved = isRemoved
+    }
+}
+
+/// A person that a new account could be linked to by email.
+public struct LinkCandidate: Sendable, Hashable {
+    public var userID: UUID
+    /// Lower-cased email of the person.
+    public var email: String
+
+    public init(userID: UUID, email: String) {
+        self.userID = userID
+        self.email = email
+    }
+}
+
+/// What PostgreSQL holds for one directory, loaded compactly for planning.
+public struct StoredState: Sendable, Hashable {
+    public var directoryID: String
+    public var accounts: [StoredAccount]
+    public var groups: [StoredGroup]
+    /// Account WorkOS id → WorkOS ids of the groups it is a member of.
+    public var memberships: [String: Set<String>]
+    /// Persons without an account in this directory, for 1:1 linking by email.
+    public var linkCandidates: [LinkCandidate]
+
+    public init(
+        directoryID: String, accounts: [StoredAccount] = [], groups: [StoredGroup] = [],
+        memberships: [String: Set<String>] = [:], linkCandidates: [LinkCandidate] = []
+    ) {
+        self.directoryID = directoryID
+        self.accounts = accounts
+        self.groups = groups
+        self.memberships = memberships
+        self.linkCandidates = linkCandidates
+    }
+
+    /// Accounts that currently grant access.
+    public var activeAccountCount: Int { accounts.lazy.filter { $0.status == .active }.count }
+}

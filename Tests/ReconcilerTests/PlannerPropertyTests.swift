@@ -1,0 +1,93 @@
+import Foundation
+import PropertyBased
+import Reconciler
+import Testing
+import WorkOS
+
+/// Properties of the planner over generated listings (swift-property-based).
+@Suite struct PlannerPropertyTests {
+    static let listing = Gen.int(in: 0...7679).array(of: 0...30)
+
+    @Test func applyingAPlanThenPlanningAgainYieldsAnEmptyPlan() async {
+        await propertyCheck(count: 300, input: Self.listing, Self.listing, Gen.bool) { first, second, rename in
+            var store = ModelStore()
+            store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: store.state, policy: ModelWorld.permissive))
+            let snapshot = ModelWorld.snapshot(second, renameGroups: rename)
+            // An empty listing is held even by a permissive guard; approve it like an admin would.
+            store.apply(try! Planner.plan(snapshot: snapshot, stored: store.state, policy: ModelWorld.permissive).approvingEverything())
+            let again = try! Planner.plan(snapshot: snapshot, stored: store.state, policy: ModelWorld.permissive)
+            #expect(again.isEmpty, "second plan: \(again.summary.line)")
+        }
+    }
+
+    @Test func anActiveUserPresentInTheListingIsNeverDisabled() async {
+        await propertyCheck(count: 300, input: Self.listing, Self.listing) { first, second in
+            var store = ModelStore()
+            store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: store.state, policy: ModelWorld.permissive))
+            let snapshot = ModelWorld.snapshot(second)
+            let plan = try! Planner.plan(snapshot: snapshot, stored: store.state, policy: SafetyPolicy())
+            store.apply(plan.approvingEverything())
+            let activeListed = snapshot.users.filter { $0.state.isActive }
+            for user in activeListed {
+                let account = store.state.accounts.first { $0.workosID == user.id }
+                #expect(account?.status == .active, "\(user.id) is active in the listing")
+            }
+            let disabledIDs = Set(plan.disables.map(\.workosID))
+            #expect(disabledIDs.isDisjoint(with: activeListed.map(\.id)))
+        }
+    }
+
+    @Test func rehireUnderANewWorkOSIDNeverDuplicatesAnAccount() async {
+        await propertyCheck(count: 300, input: Self.listing, Self.listing) { first, second in
+            var store = ModelStore()
+            for codes in [first, second] {
+                store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(codes), stored: store.state, policy: ModelWorld.permissive))
+            }
+            let idps = store.state.accounts.map(\.idpID)
+            #expect(Set(idps).count == idps.count, "one account per (directory, idp_id)")
+            let ids = store.state.accounts.map(\.workosID)
+            #expect(Set(ids).count == ids.count)
+        }
+    }
+
+    @Test func planningOneDirectoryNeverTouchesAnotherDirectorysAccounts() async {
+        await propertyCheck(count: 200, input: Self.listing, Self.listing) { first, second in
+            var storeA = ModelStore(directoryID: "directory_A")
+            var storeB = ModelStore(directoryID: "directory_B")
+            storeA.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: storeA.state, policy: ModelWorld.permissive))
+            storeB.apply(try! Planner.plan(
+                snapshot: ModelWorld.snapshot(first, directoryID: "directory_B"), stored: storeB.state,
+                policy: ModelWorld.permissive))
+            let plan = try! Planner.plan(snapshot: ModelWorld.snapshot(second), stored: storeA.state, policy: ModelWorld.permissive)
+            let touched = Set(plan.disables.map(\.accountID) + plan.accountWrites.compactMap(\.accountID))
+            #expect(touched.isSubset(of: Set(storeA.state.accounts.map(\.id))))
+            #expect(plan.disables.allSatisfy { disable in
+                storeA.state.accounts.contains { $0.id == disable.accountID && $0.workosID == disable.workosID }
+            })
+        }
+    }
+
+    @Test func disablesNeverExceedTheGuardUnlessHeld() async {
+        await propertyCheck(count: 300, input: Self.listing, Self.listing, Gen.int(in: 0...5)) { first, second, minUsers in
+            var store = ModelStore()
+            store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: store.state, policy: ModelWorld.permissive))
+            let policy = SafetyPolicy(minUsers: minUsers, fraction: 0.1)
+            let plan = try! Planner.plan(snapshot: ModelWorld.snapshot(second), stored: store.state, policy: policy)
+            let threshold = policy.threshold(activeAccounts: store.state.activeAccountCount)
+            if plan.disables.count > threshold || (second.isEmpty && store.state.activeAccountCount > 0 && !plan.disables.isEmpty) {
+                #expect(plan.verdict.holdsDisables)
+                #expect(plan.disablesToApply.isEmpty)
+            } else {
+                #expect(!plan.verdict.holdsDisables)
+            }
+        }
+    }
+}
+
+extension Plan {
+    /// The plan as if an admin approved its held disables.
+    func approvingEverything() -> Plan {
+        guard verdict.holdsDisables else { return self }
+        return try! approving(HeldPlan(id: 1, directoryID: directory.id, accounts: disables.map(HeldAccount.init)))
+    }
+}
