@@ -42,13 +42,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "WorkOS", "Reconciler", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "workos-dsync",
             dependencies: [
-                "WorkOS", "WorkOSSimulator", "Reconciler", "Store",
+                "WorkOS", "WorkOSSimulator", "Reconciler", "Store", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
@@ -60,6 +67,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Reconciler", "WorkOS"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconciler"]),
     ]
 )
 

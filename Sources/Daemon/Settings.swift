@@ -1,0 +1,231 @@
+public import Foundation
+public import Reconciler
+import Yams
+
+/// Everything `workos-dsync` reads at start: one optional YAML file
+/// (`--config`, default `/etc/workos-dsync/config.yaml`) with environment
+/// overrides. Every setting has a default, so `WORKOS_API_KEY` and
+/// `DATABASE_URL` alone are enough. A wrong setting fails at start with a
+/// message naming it; `deploy/config.example.yaml` documents each key.
+public struct Settings: Sendable {
+    /// `workos.api_key_file`, `WORKOS_API_KEY`, `WORKOS_API_KEY_FILE` or the
+    /// systemd credential `workos-api-key`. Never logged.
+    public var apiKey: String?
+    /// `workos.base_url` / `WORKOS_BASE_URL`. Default `https://api.workos.com`.
+    public var baseURL = "https://api.workos.com"
+    /// `workos.ca_file`: a CA bundle for TLS behind an intercepting proxy. Default: the system's.
+    public var caFile: String?
+    /// `workos.connect_timeout`. Default `10s`.
+    public var connectTimeout: Duration = .seconds(10)
+    /// `workos.request_timeout`. Default `60s`.
+    public var requestTimeout: Duration = .seconds(60)
+    /// `workos.directory_users_per_second`: pacing per directory. Default 4 (WorkOS's limit).
+    public var directoryUsersPerSecond = 4.0
+    /// `workos.requests_per_second`: pacing per API key. Default 100.
+    public var requestsPerSecond = 100.0
+    /// `database.url` / `DATABASE_URL`: a libpq connection string or URI; nil
+    /// means libpq's own `PG*` variables and `.pgpass`. Never logged.
+    public var databaseURL: String?
+    /// `sync.interval`: how often each directory is reconciled. Default `10m`.
+    public var interval: Duration = .seconds(600)
+    /// `sync.concurrency`: directories reconciled at once. Default 2.
+    public var concurrency = 2
+    /// `sync.directories`: only these directory ids (default: every directory of the API key).
+    public var directories: [String] = []
+    /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`.
+    public var safety = SafetyPolicy()
+    /// `revoke_sessions_sql`: run in the apply transaction when persons are
+    /// disabled, with `$1` the `uuid[]` of their `users.id`. Default none.
+    public var revokeSessionsSQL: String?
+    /// `http.listen`: address of `/metrics`, `/healthz`, `/readyz`. Default `127.0.0.1:9464`.
+    public var listen = "127.0.0.1:9464"
+    /// `http.max_listing_age`: `/readyz` fails when a directory's last complete listing is older. Default `30m`.
+    public var maxListingAge: Duration = .seconds(1_800)
+    /// `purge.cooling_off`: disabled accounts younger than this are never anonymised. Default `30d`.
+    public var purgeCoolingOff: Duration = .seconds(30 * 86_400)
+    /// `log.format`: `logfmt` (default) or `json`.
+    public var logFormat = "logfmt"
+    /// `log.level`: `debug`, `info` (default), `notice`, `warning`, `error`.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// The default config file path.
+    public static let defaultPath = "/etc/workos-dsync/config.yaml"
+
+    /// Reads the file (when `path` is given it must exist; the default path is
+    /// optional) and applies the environment on top.
+    public static func load(path: String?, environment: [String: String]) throws(SettingsError) -> Settings {
+        var settings = Settings()
+        let filePath = path ?? defaultPath
+        if FileManager.default.fileExists(atPath: filePath) {
+            let text: String
+            do {
+                text = try String(contentsOfFile: filePath, encoding: .utf8)
+            } catch {
+                throw SettingsError(key: "--config", problem: "cannot read \(filePath): \(error.localizedDescription)")
+            }
+            try settings.apply(yaml: text, source: filePath)
+        } else if path != nil {
+            throw SettingsError(key: "--config", problem: "\(filePath) does not exist")
+        }
+        try settings.apply(environment: environment)
+        return settings
+    }
+
+    /// Applies a YAML document; unknown keys are errors.
+    mutating func apply(yaml text: String, source: String) throws(SettingsError) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw SettingsError(key: source, problem: "is not valid YAML: \(error)")
+        }
+        guard let root else { return }
+        var values: [String: Node] = [:]
+        try Self.flatten(root, prefix: "", into: &values)
+        for (key, node) in values.sorted(by: { $0.key < $1.key }) {
+            try set(key, node)
+        }
+    }
+
+    private static func flatten(_ node: Node, prefix: String, into values: inout [String: Node]) throws(SettingsError) {
+        guard let mapping = node.mapping else {
+            if prefix.isEmpty { throw SettingsError(key: "config", problem: "must be a mapping of settings") }
+            values[prefix] = node
+            return
+        }
+        if !prefix.isEmpty && !nestedSections.contains(prefix) {
+            values[prefix] = node
+            return
+        }
+        for (key, value) in mapping {
+            guard let name = key.string else { throw SettingsError(key: prefix, problem: "has a key that is not a string") }
+            try flatten(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)", into: &values)
+        }
+    }
+
+    private static let nestedSections: Set<String> = ["workos", "database", "sync", "guard", "http", "purge", "log"]
+
+    private mutating func set(_ key: String, _ node: Node) throws(SettingsError) {
+        func string() throws(SettingsError) -> String {
+            guard let value = node.scalar?.string else { throw SettingsError(key: key, problem: "must be a string") }
+            return value
+        }
+        func duration() throws(SettingsError) -> Duration {
+            let text = try string()
+            guard let value = DurationText.parse(text), value > .zero else {
+                throw SettingsError(key: key, problem: "must be a duration like 90s, 10m or 1h (got \"\(text)\")")
+            }
+            return value
+        }
+        func number(_ range: ClosedRange<Double>) throws(SettingsError) -> Double {
+            guard let value = Double(try string()), range.contains(value) else {
+                throw SettingsError(key: key, problem: "must be a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        func integer(_ range: ClosedRange<Int>) throws(SettingsError) -> Int {
+            guard let value = Int(try string()), range.contains(value) else {
+                throw SettingsError(key: key, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+        func oneOf(_ choices: [String]) throws(SettingsError) -> String {
+            let value = try string()
+            guard choices.contains(value) else {
+                throw SettingsError(key: key, problem: "must be one of \(choices.joined(separator: ", ")) (got \"\(value)\")")
+            }
+            return value
+        }
+        switch key {
+        case "workos.api_key_file": apiKey = try Self.readSecret(try string(), key: key)
+        case "workos.base_url": baseURL = try Self.url(try string(), key: key)
+        case "workos.ca_file": caFile = try string()
+        case "workos.connect_timeout": connectTimeout = try duration()
+        case "workos.request_timeout": requestTimeout = try duration()
+        case "workos.directory_users_per_second": directoryUsersPerSecond = try number(0.1...1_000)
+        case "workos.requests_per_second": requestsPerSecond = try number(0.1...10_000)
+        case "database.url": databaseURL = try string()
+        case "sync.interval": interval = try duration()
+        case "sync.concurrency": concurrency = try integer(1...64)
+        case "sync.directories":
+            guard let items = node.sequence else { throw SettingsError(key: key, problem: "must be a list of directory ids") }
+            directories = try items.map { (item: Node) throws(SettingsError) -> String in
+                guard let id = item.string else { throw SettingsError(key: key, problem: "must be a list of directory ids") }
+                return id
+            }
+        case "guard.min_users": safety.minUsers = try integer(0...Int(Int32.max))
+        case "guard.fraction": safety.fraction = try number(0...1)
+        case "guard.max_users": safety.maxUsers = node.null != nil ? nil : try integer(0...Int(Int32.max))
+        case "guard.on_directory_removed":
+            safety.onDirectoryRemoved = SafetyPolicy.DirectoryRemovedAction(rawValue: try oneOf(["hold", "disable"]))!
+        case "revoke_sessions_sql": revokeSessionsSQL = try string()
+        case "http.listen": listen = try Self.listenAddress(try string(), key: key)
+        case "http.max_listing_age": maxListingAge = try duration()
+        case "purge.cooling_off": purgeCoolingOff = try duration()
+        case "log.format": logFormat = try oneOf(["logfmt", "json"])
+        case "log.level": logLevel = try oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        default: throw SettingsError(key: key, problem: "is not a known setting (see deploy/config.example.yaml)")
+        }
+    }
+
+    /// Applies `WORKOS_API_KEY`, `WORKOS_API_KEY_FILE`, the systemd credential
+    /// `workos-api-key` (`$CREDENTIALS_DIRECTORY`), `WORKOS_BASE_URL` and `DATABASE_URL`.
+    mutating func apply(environment: [String: String]) throws(SettingsError) {
+        if let directory = environment["CREDENTIALS_DIRECTORY"],
+            FileManager.default.fileExists(atPath: directory + "/workos-api-key")
+        {
+            apiKey = try Self.readSecret(directory + "/workos-api-key", key: "credential workos-api-key")
+        }
+        if let file = environment["WORKOS_API_KEY_FILE"], !file.isEmpty {
+            apiKey = try Self.readSecret(file, key: "WORKOS_API_KEY_FILE")
+        }
+        if let key = environment["WORKOS_API_KEY"], !key.isEmpty { apiKey = key }
+        if let url = environment["WORKOS_BASE_URL"], !url.isEmpty { baseURL = try Self.url(url, key: "WORKOS_BASE_URL") }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { databaseURL = url }
+    }
+
+    /// The API key, or an error naming every way to give one.
+    public func requireAPIKey() throws(SettingsError) -> String {
+        guard let apiKey, !apiKey.isEmpty else {
+            throw SettingsError(
+                key: "WORKOS_API_KEY",
+                problem: "is not set (set WORKOS_API_KEY, WORKOS_API_KEY_FILE, workos.api_key_file or the systemd credential workos-api-key)")
+        }
+        return apiKey
+    }
+
+    private static func readSecret(_ path: String, key: String) throws(SettingsError) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SettingsError(key: key, problem: "cannot read \(path)")
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty else { throw SettingsError(key: key, problem: "\(path) is empty") }
+        return secret
+    }
+
+    private static func url(_ text: String, key: String) throws(SettingsError) -> String {
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw SettingsError(key: key, problem: "must be an http(s) URL (got \"\(text)\")")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    private static func listenAddress(_ text: String, key: String) throws(SettingsError) -> String {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port),
+            colon != text.startIndex
+        else {
+            throw SettingsError(key: key, problem: "must be HOST:PORT, e.g. 127.0.0.1:9464 (got \"\(text)\")")
+        }
+        return text
+    }
+}
+
+/// A setting that is wrong, named so the operator can fix it.
+public struct SettingsError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var key: String
+    public var problem: String
+
+    public var description: String { "configuration error: \(key) \(problem)" }
+}

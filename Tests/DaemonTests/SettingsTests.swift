@@ -1,0 +1,100 @@
+import Daemon
+import Foundation
+import Reconciler
+import Testing
+
+@Suite struct SettingsTests {
+    func write(_ yaml: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dsync-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func environmentAloneIsEnough() throws {
+        let settings = try Settings.load(
+            path: nil, environment: ["WORKOS_API_KEY": "sk_test_1", "DATABASE_URL": "postgresql://localhost/app"])
+        #expect(try settings.requireAPIKey() == "sk_test_1")
+        #expect(settings.databaseURL == "postgresql://localhost/app")
+        #expect(settings.baseURL == "https://api.workos.com")
+        #expect(settings.interval == .seconds(600))
+        #expect(settings.safety == SafetyPolicy())
+    }
+
+    @Test func fileSettingsAreReadAndEnvironmentWins() throws {
+        let keyFile = try write("sk_from_file\n")
+        let path = try write("""
+            workos:
+              api_key_file: \(keyFile)
+              base_url: http://127.0.0.1:8080/
+            sync:
+              interval: 1h30m
+              concurrency: 4
+              directories: [directory_1, directory_2]
+            guard:
+              min_users: 5
+              fraction: 0.2
+              max_users: 100
+              on_directory_removed: disable
+            http:
+              listen: 0.0.0.0:9000
+            revoke_sessions_sql: DELETE FROM app.sessions WHERE user_id = ANY($1)
+            """)
+        let settings = try Settings.load(path: path, environment: ["WORKOS_BASE_URL": "https://proxy.internal"])
+        #expect(settings.apiKey == "sk_from_file")
+        #expect(settings.baseURL == "https://proxy.internal")
+        #expect(settings.interval == .seconds(5_400))
+        #expect(settings.concurrency == 4)
+        #expect(settings.directories == ["directory_1", "directory_2"])
+        #expect(settings.safety == SafetyPolicy(minUsers: 5, fraction: 0.2, maxUsers: 100, onDirectoryRemoved: .disable))
+        #expect(settings.listen == "0.0.0.0:9000")
+        #expect(settings.revokeSessionsSQL?.contains("ANY($1)") == true)
+    }
+
+    @Test func aWrongSettingIsNamed() throws {
+        let cases: [(String, String)] = [
+            ("sync:\n  interval: 10 minutes", "sync.interval"),
+            ("guard:\n  fraction: 1.5", "guard.fraction"),
+            ("guard:\n  min_users: many", "guard.min_users"),
+            ("sync:\n  intervall: 10m", "sync.intervall"),
+            ("workos:\n  base_url: ftp://x", "workos.base_url"),
+            ("http:\n  listen: localhost", "http.listen"),
+            ("log:\n  format: xml", "log.format"),
+        ]
+        for (yaml, key) in cases {
+            let path = try write(yaml)
+            #expect(throws: SettingsError.self) { try Settings.load(path: path, environment: [:]) }
+            do {
+                _ = try Settings.load(path: path, environment: [:])
+            } catch {
+                #expect(error.key == key)
+                #expect(error.description.contains(key))
+            }
+        }
+    }
+
+    @Test func anExplicitMissingFileIsAnErrorButTheDefaultPathIsOptional() throws {
+        #expect(throws: SettingsError.self) { try Settings.load(path: "/nonexistent/dsync.yaml", environment: [:]) }
+        let settings = try Settings.load(path: nil, environment: [:])
+        #expect(throws: SettingsError.self) { try settings.requireAPIKey() }
+    }
+
+    @Test func systemdCredentialProvidesTheKey() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try "sk_credential\n".write(to: directory.appendingPathComponent("workos-api-key"), atomically: true, encoding: .utf8)
+        let settings = try Settings.load(path: nil, environment: ["CREDENTIALS_DIRECTORY": directory.path])
+        #expect(settings.apiKey == "sk_credential")
+    }
+
+    @Test func durationsReadAndWriteTheSameWay() {
+        #expect(DurationText.parse("90s") == .seconds(90))
+        #expect(DurationText.parse("10m") == .seconds(600))
+        #expect(DurationText.parse("1h30m") == .seconds(5_400))
+        #expect(DurationText.parse("250ms") == .milliseconds(250))
+        #expect(DurationText.parse("10") == nil)
+        #expect(DurationText.parse("m") == nil)
+        #expect(DurationText.parse("") == nil)
+        #expect(DurationText.format(.seconds(5_400)) == "1h30m")
+        #expect(DurationText.format(.seconds(600)) == "10m")
+    }
+}
