@@ -67,7 +67,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Reconciler", "WorkOS"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconciler"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconciler", "WorkOS"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Daemon", "Store", "WorkOS", "WorkOSSimulator", "Reconciler"]
+        ),
     ]
 )
 

@@ -1,5 +1,6 @@
 public import Foundation
 public import Reconciler
+public import WorkOS
 import Yams
 
 /// Everything `workos-dsync` reads at start: one optional YAML file
@@ -10,7 +11,7 @@ import Yams
 public struct Settings: Sendable {
     /// `workos.api_key_file`, `WORKOS_API_KEY`, `WORKOS_API_KEY_FILE` or the
     /// systemd credential `workos-api-key`. Never logged.
-    public var apiKey: String?
+    public var apiKey: Secret?
     /// `workos.base_url` / `WORKOS_BASE_URL`. Default `https://api.workos.com`.
     public var baseURL = "https://api.workos.com"
     /// `workos.ca_file`: a CA bundle for TLS behind an intercepting proxy. Default: the system's.
@@ -139,7 +140,7 @@ public struct Settings: Sendable {
             return value
         }
         switch key {
-        case "workos.api_key_file": apiKey = try Self.readSecret(try string(), key: key)
+        case "workos.api_key_file": apiKey = Secret(try Self.readSecret(try string(), key: key))
         case "workos.base_url": baseURL = try Self.url(try string(), key: key)
         case "workos.ca_file": caFile = try string()
         case "workos.connect_timeout": connectTimeout = try duration()
@@ -176,18 +177,18 @@ public struct Settings: Sendable {
         if let directory = environment["CREDENTIALS_DIRECTORY"],
             FileManager.default.fileExists(atPath: directory + "/workos-api-key")
         {
-            apiKey = try Self.readSecret(directory + "/workos-api-key", key: "credential workos-api-key")
+            apiKey = Secret(try Self.readSecret(directory + "/workos-api-key", key: "credential workos-api-key"))
         }
         if let file = environment["WORKOS_API_KEY_FILE"], !file.isEmpty {
-            apiKey = try Self.readSecret(file, key: "WORKOS_API_KEY_FILE")
+            apiKey = Secret(try Self.readSecret(file, key: "WORKOS_API_KEY_FILE"))
         }
-        if let key = environment["WORKOS_API_KEY"], !key.isEmpty { apiKey = key }
+        if let key = environment["WORKOS_API_KEY"], !key.isEmpty { apiKey = Secret(key) }
         if let url = environment["WORKOS_BASE_URL"], !url.isEmpty { baseURL = try Self.url(url, key: "WORKOS_BASE_URL") }
         if let url = environment["DATABASE_URL"], !url.isEmpty { databaseURL = url }
     }
 
     /// The API key, or an error naming every way to give one.
-    public func requireAPIKey() throws(SettingsError) -> String {
+    public func requireAPIKey() throws(SettingsError) -> Secret {
         guard let apiKey, !apiKey.isEmpty else {
             throw SettingsError(
                 key: "WORKOS_API_KEY",

@@ -108,6 +108,8 @@ public struct Plan: Sendable, Hashable {
     public var listedUsers: Int = 0
     /// Groups in the listing the plan came from.
     public var listedGroups: Int = 0
+    /// True for the plan of a directory that vanished from `GET /directories`.
+    public var directoryRemoved = false
 
     public init(directory: Directory) {
         self.directory = directory

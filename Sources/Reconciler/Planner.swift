@@ -115,11 +115,23 @@ public enum Planner {
         return plan
     }
 
+    /// Emails of listed users that match no stored account by WorkOS id or
+    /// `idp_id`: the only ones that may need a person linked by email, so the
+    /// store loads link candidates for these alone.
+    public static func emailsNeedingLinks(snapshot: DirectorySnapshot, accounts: [StoredAccount]) -> [String] {
+        let workosIDs = Set(accounts.map(\.workosID))
+        let idpIDs = Set(accounts.map(\.idpID).filter { !$0.isEmpty })
+        return snapshot.users.compactMap { user in
+            workosIDs.contains(user.id) || idpIDs.contains(user.idpID) ? nil : user.email
+        }
+    }
+
     /// Plans a directory that vanished from `GET /directories`: its active
     /// accounts are disabled with reason `directory_removed`, held unless the
     /// policy says `disable`.
     public static func planDirectoryRemoved(directory: Directory, stored: StoredState, policy: SafetyPolicy) -> Plan {
         var plan = Plan(directory: directory)
+        plan.directoryRemoved = true
         plan.disables = stored.accounts.filter { $0.status == .active }
             .map { AccountDisable(account: $0, reason: .directoryRemoved) }
             .sorted()

@@ -6,7 +6,8 @@ struct WorkOSDsync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workos-dsync",
         abstract: "Keeps PostgreSQL in step with WorkOS Directory Sync (SCIM provisioning and deprovisioning), without webhooks.",
+        discussion: ExitStatus.helpText,
         version: "0.1.0",
-        subcommands: []
+        subcommands: [SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self]
     )
 }

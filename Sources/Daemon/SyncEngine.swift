@@ -1,0 +1,228 @@
+public import Foundation
+public import Logging
+public import Reconciler
+public import Store
+public import WorkOS
+
+/// One reconciliation of every directory (or one): list, fetch a complete
+/// snapshot, plan, and apply under the directory's advisory-lock lease.
+///
+/// The safety rules live in the planner; the engine adds the ones about the
+/// listing itself: a failed fetch records a `failed` run and applies nothing,
+/// an unhealthy directory is `skipped`, and a directory held by another
+/// replica is `skipped` too.
+public final class SyncEngine: Sendable {
+    /// What a run does with its plans.
+    public enum Mode: Sendable, Hashable {
+        /// Apply (`sync`, the daemon).
+        case apply
+        /// Plan only, write nothing (`plan`, `sync --dry-run`).
+        case dryRun
+        /// Apply, releasing the held plan (`approve`); nil means the newest held plan.
+        case approve(heldPlanID: Int64?, approver: String)
+    }
+
+    /// Options of the engine, from `Settings`.
+    public struct Configuration: Sendable {
+        /// The mass-disable guard and the removed-directory rule.
+        public var safety: SafetyPolicy
+        /// Run in the apply transaction with the `uuid[]` of persons disabled.
+        public var revokeSessionsSQL: String?
+        /// Only these directories (empty: all of the API key's).
+        public var directories: [String]
+
+        public init(safety: SafetyPolicy = SafetyPolicy(), revokeSessionsSQL: String? = nil, directories: [String] = []) {
+            self.safety = safety
+            self.revokeSessionsSQL = revokeSessionsSQL
+            self.directories = directories
+        }
+    }
+
+    let client: WorkOSClient
+    let store: SyncStore
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(client: WorkOSClient, store: SyncStore, configuration: Configuration, logger: Logger) {
+        self.client = client
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Reconciles every directory of the listing (or only `directoryID`),
+    /// then handles directories that vanished from it. A failure to list
+    /// directories at all throws: nothing is touched.
+    public func reconcileAll(only directoryID: String? = nil, mode: Mode) async throws -> [DirectoryReport] {
+        let listed = try await client.listDirectories().filter { isSelected($0.id, only: directoryID) }
+        var reports: [DirectoryReport] = []
+        for directory in listed {
+            reports.append(await reconcile(directory, mode: mode))
+        }
+        let listedIDs = Set(listed.map(\.id))
+        for known in try await store.knownDirectories() where !listedIDs.contains(known.id) && isSelected(known.id, only: directoryID) {
+            reports.append(await reconcileRemoved(known, mode: mode))
+        }
+        return reports
+    }
+
+    private func isSelected(_ id: String, only directoryID: String?) -> Bool {
+        if let directoryID { return id == directoryID }
+        return configuration.directories.isEmpty || configuration.directories.contains(id)
+    }
+
+    /// Reconciles one directory; never throws: every failure is a report (and a `sync_runs` row unless dry).
+    public func reconcile(_ directory: Directory, mode: Mode) async -> DirectoryReport {
+        await leased(directory, mode: mode) { report, logger in
+            if mode != .dryRun { try await store.recordDirectory(directory) }
+            guard directory.state.isHealthy else {
+                report.outcome = .skipped
+                report.detail = "directory state is \(directory.state.rawValue), not linked: nobody is disabled"
+                if mode != .dryRun {
+                    report.runID = try await store.recordRun(
+                        directoryID: directory.id, outcome: .skipped, startedAt: report.startedAt, error: report.detail)
+                }
+                return
+            }
+            let snapshot: DirectorySnapshot
+            do {
+                snapshot = try await client.snapshot(of: directory)
+            } catch {
+                throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
+            }
+            report.pages = snapshot.pagesFetched
+            let stored = try await store.loadState(directoryID: directory.id, for: snapshot)
+            var plan = try Planner.plan(snapshot: snapshot, stored: stored, policy: configuration.safety)
+            try await finish(&plan, mode: mode, report: &report)
+        }
+    }
+
+    /// A directory known to the database that WorkOS no longer lists.
+    private func reconcileRemoved(_ directory: Directory, mode: Mode) async -> DirectoryReport {
+        await leased(directory, mode: mode) { report, _ in
+            report.detail = "directory vanished from the WorkOS listing"
+            let stored = try await store.loadState(directoryID: directory.id, for: nil)
+            var plan = Planner.planDirectoryRemoved(directory: directory, stored: stored, policy: configuration.safety)
+            try await finish(&plan, mode: mode, report: &report)
+        }
+    }
+
+    /// Runs `body` under the directory's advisory-lock lease (not for a dry
+    /// run), turning every error into a report and, unless dry, a `failed` run.
+    private func leased(
+        _ directory: Directory, mode: Mode,
+        body: (inout DirectoryReport, Logger) async throws -> Void
+    ) async -> DirectoryReport {
+        var logger = logger
+        logger[metadataKey: "directory.id"] = "\(directory.id)"
+        var report = DirectoryReport(directory: directory, outcome: .failed, startedAt: Date())
+        do {
+            let leased = mode == .dryRun ? true : try await store.tryLock(directoryID: directory.id)
+            guard leased else {
+                report.outcome = .skipped
+                report.detail = "another replica holds this directory's lease"
+                report.runID = try await store.recordRun(
+                    directoryID: directory.id, outcome: .skipped, startedAt: report.startedAt, error: report.detail)
+                return report.finished(logger: logger)
+            }
+            var failure: (any Error)?
+            do {
+                try await body(&report, logger)
+            } catch {
+                failure = error
+            }
+            if mode != .dryRun { try await store.unlock(directoryID: directory.id) }
+            if let failure { throw failure }
+        } catch let refused as ApprovalRefused {
+            report.outcome = .failed
+            report.approvalRefused = true
+            report.detail = refused.detail
+        } catch {
+            report.outcome = .failed
+            report.detail = "\(error)"
+            if mode != .dryRun {
+                report.runID = try? await store.recordRun(
+                    directoryID: directory.id, outcome: .failed, startedAt: report.startedAt, pages: report.pages,
+                    error: report.detail)
+            }
+        }
+        return report.finished(logger: logger)
+    }
+
+    private func finish(_ plan: inout Plan, mode: Mode, report: inout DirectoryReport) async throws {
+        var approver: String?
+        if case .approve(let heldPlanID, let approvedBy) = mode {
+            approver = approvedBy
+            guard let held = try await store.heldPlan(directoryID: plan.directory.id, id: heldPlanID) else {
+                throw ApprovalRefused(detail: "no held plan\(heldPlanID.map { " \($0)" } ?? "") waits for approval in \(plan.directory.id)")
+            }
+            do {
+                plan = try plan.approving(held)
+            } catch {
+                throw ApprovalRefused(detail: error.description)
+            }
+        }
+        report.plan = plan
+        if mode == .dryRun {
+            report.outcome = plan.isEmpty ? .unchanged : (plan.verdict.holdsDisables ? .held : .applied)
+            return
+        }
+        let applied = try await store.apply(
+            plan, pages: report.pages, startedAt: report.startedAt, revokeSessionsSQL: configuration.revokeSessionsSQL,
+            approvedBy: approver)
+        report.outcome = applied.outcome
+        report.runID = applied.runID
+        report.heldPlanID = applied.heldPlanID
+    }
+}
+
+/// A reconciliation that could not complete; nothing was applied.
+struct ReconcileFailure: Error, CustomStringConvertible {
+    var detail: String
+    var description: String { detail }
+}
+
+/// `approve` refused: no held plan, or it no longer matches the listing.
+public struct ApprovalRefused: Error, Sendable, CustomStringConvertible {
+    public var detail: String
+    public var description: String { detail }
+}
+
+/// What happened to one directory in one run.
+public struct DirectoryReport: Sendable {
+    public var directory: Directory
+    public var outcome: RunOutcome
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var runID: Int64?
+    public var heldPlanID: Int64?
+    public var pages = 0
+    /// The plan (also for a dry run), when a complete listing was taken.
+    public var plan: Plan?
+    /// Why it failed or was skipped.
+    public var detail: String?
+    /// True when `approve` was refused (no held plan, or a stale one); nothing applied.
+    public var approvalRefused = false
+
+    public init(directory: Directory, outcome: RunOutcome, startedAt: Date) {
+        self.directory = directory
+        self.outcome = outcome
+        self.startedAt = startedAt
+    }
+
+    func finished(logger: Logger) -> DirectoryReport {
+        var report = self
+        report.finishedAt = Date()
+        var metadata: Logger.Metadata = ["outcome": "\(outcome.rawValue)", "pages": "\(pages)"]
+        if let runID { metadata["run.id"] = "\(runID)" }
+        if let plan { metadata["changes"] = "\(plan.summary.line)" }
+        if let detail { metadata["detail"] = "\(detail)" }
+        switch outcome {
+        case .failed: logger.error("directory run failed", metadata: metadata)
+        case .held: logger.warning("disables held by the mass-disable guard; approve them with `workos-dsync approve`", metadata: metadata)
+        case .skipped: logger.notice("directory skipped", metadata: metadata)
+        case .applied, .unchanged: logger.info("directory reconciled", metadata: metadata)
+        }
+        return report
+    }
+}

@@ -1,0 +1,358 @@
+import Foundation
+import Reconciler
+import WorkOS
+
+/// Writes one plan inside the apply transaction, set-wise: each kind of
+/// change is COPYed into a temporary staging table and applied with one
+/// statement. Events are collected in `pending_events` and appended to
+/// `workos_dsync.events` at the end, under the events lock.
+struct PlanWriter {
+    let plan: Plan
+    let runID: Int64
+    /// When the directory's previous complete listing was taken: a missing
+    /// account was last seen then.
+    let previousCompleteListing: Date?
+    let connection: PostgresConnection
+
+    var directoryID: String { plan.directory.id }
+    var organizationID: String? { plan.directory.organizationID }
+
+    func createStagingTables() async throws {
+        try await connection.execute(PostgresQuery(unsafeSQL: """
+            CREATE TEMPORARY TABLE pending_events (
+                seq bigserial, type text NOT NULL, directory_user_id uuid, user_id uuid,
+                directory_group_id uuid, reason text, payload jsonb NOT NULL DEFAULT '{}'
+            ) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE stage_accounts (
+                kind text NOT NULL, account_id uuid NOT NULL, person_id uuid, link text, candidates uuid[],
+                workos_id text NOT NULL, previous_workos_id text, idp_id text NOT NULL, email text,
+                first_name text, last_name text, username text, job_title text, state text NOT NULL,
+                status text NOT NULL, custom_attributes jsonb, role_slug text, fingerprint text NOT NULL,
+                workos_updated_at timestamptz, email_changed boolean NOT NULL, old_email text
+            ) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE stage_disables (account_id uuid NOT NULL, reason text NOT NULL) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE stage_groups (
+                kind text NOT NULL, group_id uuid NOT NULL, workos_id text NOT NULL, idp_id text NOT NULL,
+                name text NOT NULL, fingerprint text NOT NULL
+            ) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE stage_memberships (op text NOT NULL, group_workos_id text NOT NULL, user_workos_id text NOT NULL) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE person_changes (user_id uuid NOT NULL, status text NOT NULL, reason text) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE roles_before ON COMMIT DROP AS
+                SELECT user_id, array_agg(DISTINCT role ORDER BY role) AS roles FROM workos_dsync.effective_roles
+                WHERE directory_id = \(quoteLiteral(directoryID)) AND user_id IS NOT NULL GROUP BY user_id;
+            """))
+    }
+
+    // MARK: groups
+
+    func writeGroups() async throws {
+        guard !plan.groupWrites.isEmpty || !plan.groupRemovals.isEmpty else { return }
+        try await connection.copy(
+            into: "stage_groups", columns: ["kind", "group_id", "workos_id", "idp_id", "name", "fingerprint"],
+            rows: plan.groupWrites.map { write in
+                [write.kind == .create ? "create" : "update", (write.groupID ?? UUID()).uuidString, write.group.id,
+                 Storable.text(write.group.idpID), Storable.text(write.group.name), write.fingerprint]
+            })
+        try await connection.execute("""
+            WITH created AS (
+                INSERT INTO workos_dsync.directory_groups (id, workos_id, directory_id, organization_id, idp_id, name, fingerprint)
+                SELECT group_id, workos_id, \(directoryID), \(organizationID), idp_id, name, fingerprint
+                FROM stage_groups WHERE kind = 'create'
+                RETURNING id, workos_id, name
+            )
+            INSERT INTO pending_events (type, directory_group_id, payload)
+            SELECT 'group.created', id, jsonb_build_object('workos_id', workos_id, 'name', name) FROM created ORDER BY workos_id
+            """)
+        try await connection.execute("""
+            WITH old AS (
+                SELECT g.id, g.name, g.idp_id, g.removed_at FROM workos_dsync.directory_groups g
+                JOIN stage_groups s ON s.group_id = g.id WHERE s.kind = 'update'
+            ), updated AS (
+                UPDATE workos_dsync.directory_groups g SET workos_id = s.workos_id, idp_id = s.idp_id, name = s.name,
+                    fingerprint = s.fingerprint, removed_at = NULL, updated_at = now()
+                FROM stage_groups s WHERE s.group_id = g.id AND s.kind = 'update'
+                RETURNING g.id
+            )
+            INSERT INTO pending_events (type, directory_group_id, payload)
+            SELECT CASE WHEN o.removed_at IS NOT NULL THEN 'group.restored' ELSE 'group.updated' END, o.id,
+                   jsonb_build_object('workos_id', s.workos_id, 'old_name', o.name, 'name', s.name)
+            FROM old o JOIN stage_groups s ON s.group_id = o.id ORDER BY s.workos_id
+            """)
+        let removed = plan.groupRemovals.map(\.id)
+        if !removed.isEmpty {
+            try await connection.execute("""
+                WITH removed AS (
+                    UPDATE workos_dsync.directory_groups SET removed_at = now(), updated_at = now()
+                    WHERE id = ANY(\(removed)::uuid[]) AND removed_at IS NULL
+                    RETURNING id, workos_id, name
+                )
+                INSERT INTO pending_events (type, directory_group_id, payload)
+                SELECT 'group.removed', id, jsonb_build_object('workos_id', workos_id, 'name', name) FROM removed ORDER BY workos_id
+                """)
+        }
+    }
+
+    // MARK: accounts
+
+    func writeAccounts() async throws {
+        guard !plan.accountWrites.isEmpty else { return }
+        try await connection.copy(
+            into: "stage_accounts",
+            columns: [
+                "kind", "account_id", "person_id", "link", "candidates", "workos_id", "previous_workos_id", "idp_id",
+                "email", "first_name", "last_name", "username", "job_title", "state", "status", "custom_attributes",
+                "role_slug", "fingerprint", "workos_updated_at", "email_changed", "old_email",
+            ],
+            rows: plan.accountWrites.map(stageRow))
+        // New persons first, then the accounts that point at them.
+        try await connection.execute("""
+            INSERT INTO workos_dsync.users (id, email, first_name, last_name, status, disabled_at)
+            SELECT person_id, email, first_name, last_name, status, CASE WHEN status = 'disabled' THEN now() END
+            FROM stage_accounts WHERE kind = 'create' AND link = 'new'
+            """)
+        try await connection.execute("""
+            INSERT INTO workos_dsync.directory_users (
+                id, workos_id, directory_id, organization_id, idp_id, user_id, email, first_name, last_name, username,
+                job_title, state, status, disabled_at, disabled_reason, custom_attributes, role_slug, fingerprint,
+                first_seen_at, last_seen_at, workos_updated_at)
+            SELECT account_id, workos_id, \(directoryID), \(organizationID), idp_id, person_id, email, first_name,
+                   last_name, username, job_title, state, status,
+                   CASE WHEN status = 'disabled' THEN now() END, CASE WHEN status = 'disabled' THEN 'inactive' END,
+                   coalesce(custom_attributes, '{}'::jsonb), role_slug, fingerprint, now(), now(), workos_updated_at
+            FROM stage_accounts WHERE kind = 'create'
+            """)
+        try await connection.execute("""
+            INSERT INTO workos_dsync.link_conflicts (directory_user_id, email, candidate_user_ids)
+            SELECT account_id, email, candidates FROM stage_accounts WHERE kind = 'create' AND link = 'conflict'
+            """)
+        try await connection.execute("""
+            INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
+            SELECT 'user.created', account_id, person_id, CASE WHEN link = 'conflict' THEN 'link_conflict' END,
+                   jsonb_build_object('workos_id', workos_id, 'idp_id', idp_id, 'email', email, 'status', status, 'link', link)
+            FROM stage_accounts WHERE kind = 'create' ORDER BY workos_id
+            """)
+        try await connection.execute("""
+            WITH old AS (
+                SELECT d.* FROM workos_dsync.directory_users d
+                JOIN stage_accounts s ON s.account_id = d.id WHERE s.kind IN ('update', 'reactivate')
+            ), updated AS (
+                UPDATE workos_dsync.directory_users d SET
+                    workos_id = s.workos_id, idp_id = s.idp_id, email = s.email, first_name = s.first_name,
+                    last_name = s.last_name, username = s.username, job_title = s.job_title, state = s.state,
+                    custom_attributes = coalesce(s.custom_attributes, '{}'::jsonb), role_slug = s.role_slug,
+                    fingerprint = s.fingerprint, workos_updated_at = s.workos_updated_at, last_seen_at = now(),
+                    updated_at = now(),
+                    status = CASE WHEN s.kind = 'reactivate' THEN 'active' ELSE d.status END,
+                    disabled_at = CASE WHEN s.kind = 'reactivate' THEN NULL ELSE d.disabled_at END,
+                    disabled_reason = CASE WHEN s.kind = 'reactivate' THEN NULL ELSE d.disabled_reason END
+                FROM stage_accounts s WHERE s.account_id = d.id AND s.kind IN ('update', 'reactivate')
+                RETURNING d.id
+            ), changes AS (
+                SELECT s.kind, o.id, o.user_id, s.workos_id, jsonb_strip_nulls(jsonb_build_object(
+                    'workos_id', CASE WHEN o.workos_id IS DISTINCT FROM s.workos_id THEN jsonb_build_array(o.workos_id, s.workos_id) END,
+                    'idp_id', CASE WHEN o.idp_id IS DISTINCT FROM s.idp_id THEN jsonb_build_array(o.idp_id, s.idp_id) END,
+                    'first_name', CASE WHEN o.first_name IS DISTINCT FROM s.first_name THEN jsonb_build_array(o.first_name, s.first_name) END,
+                    'last_name', CASE WHEN o.last_name IS DISTINCT FROM s.last_name THEN jsonb_build_array(o.last_name, s.last_name) END,
+                    'username', CASE WHEN o.username IS DISTINCT FROM s.username THEN jsonb_build_array(o.username, s.username) END,
+                    'job_title', CASE WHEN o.job_title IS DISTINCT FROM s.job_title THEN jsonb_build_array(o.job_title, s.job_title) END,
+                    'state', CASE WHEN o.state IS DISTINCT FROM s.state THEN jsonb_build_array(o.state, s.state) END,
+                    'role_slug', CASE WHEN o.role_slug IS DISTINCT FROM s.role_slug THEN jsonb_build_array(o.role_slug, s.role_slug) END,
+                    'custom_attributes', CASE WHEN o.custom_attributes IS DISTINCT FROM coalesce(s.custom_attributes, '{}'::jsonb)
+                        THEN jsonb_build_array(o.custom_attributes, s.custom_attributes) END
+                )) AS changed
+                FROM old o JOIN stage_accounts s ON s.account_id = o.id
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
+            SELECT CASE WHEN kind = 'reactivate' THEN 'user.reactivated' ELSE 'user.updated' END, id, user_id,
+                   CASE WHEN kind = 'reactivate' THEN 'reactivated' END,
+                   jsonb_build_object('workos_id', workos_id, 'changed', changed)
+            FROM changes WHERE kind = 'reactivate' OR changed <> '{}'::jsonb ORDER BY workos_id
+            """)
+        try await connection.execute("""
+            WITH history AS (
+                INSERT INTO workos_dsync.email_history (directory_user_id, old_email, new_email, changed_at, run_id)
+                SELECT account_id, old_email, email, now(), \(runID) FROM stage_accounts
+                WHERE email_changed AND kind <> 'create'
+                RETURNING directory_user_id, old_email, new_email
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, payload)
+            SELECT 'user.email_changed', h.directory_user_id, d.user_id,
+                   jsonb_build_object('workos_id', d.workos_id, 'old_email', h.old_email, 'new_email', h.new_email)
+            FROM history h JOIN workos_dsync.directory_users d ON d.id = h.directory_user_id ORDER BY d.workos_id
+            """)
+        // The person follows its active account's profile.
+        try await connection.execute("""
+            UPDATE workos_dsync.users p SET email = s.email, first_name = s.first_name, last_name = s.last_name, updated_at = now()
+            FROM stage_accounts s JOIN workos_dsync.directory_users d ON d.id = s.account_id
+            WHERE p.id = d.user_id AND s.kind IN ('update', 'reactivate') AND d.status = 'active' AND p.anonymized_at IS NULL
+              AND (p.email, p.first_name, p.last_name) IS DISTINCT FROM (s.email, s.first_name, s.last_name)
+            """)
+    }
+
+    private func stageRow(_ write: AccountWrite) -> [String?] {
+        let user = write.user
+        let kind: String
+        var personID: UUID?
+        var link: String?
+        var candidates: String?
+        switch write.kind {
+        case .create(.newPerson):
+            (kind, personID, link) = ("create", UUID(), "new")
+        case .create(.existingPerson(let id)):
+            (kind, personID, link) = ("create", id, "existing")
+        case .create(.conflict(let ids)):
+            (kind, link) = ("create", "conflict")
+            candidates = "{" + ids.map(\.uuidString).joined(separator: ",") + "}"
+        case .update: kind = "update"
+        case .reactivate: kind = "reactivate"
+        }
+        return [
+            kind, (write.accountID ?? UUID()).uuidString, personID?.uuidString, link, candidates, user.id,
+            write.previousWorkOSID, Storable.text(user.idpID), Storable.text(user.email), Storable.text(user.firstName),
+            Storable.text(user.lastName), Storable.text(user.username), Storable.text(user.jobTitle),
+            Storable.text(user.state.rawValue), write.initialStatus.rawValue,
+            user.customAttributes == .null ? nil : Storable.json(user.customAttributes).canonicalText,
+            Storable.text(user.roleSlug), write.fingerprint, user.updatedAt.map(Timestamp.format),
+            write.emailChange == nil ? "f" : "t", write.emailChange?.old,
+        ]
+    }
+
+    // MARK: disables
+
+    func writeDisables() async throws {
+        let disables = plan.disablesToApply
+        guard !disables.isEmpty else { return }
+        try await connection.copy(
+            into: "stage_disables", columns: ["account_id", "reason"],
+            rows: disables.map { [$0.accountID.uuidString, $0.reason.rawValue] })
+        let approvedPlan: Int64? = if case .approved(let id) = plan.verdict { id } else { nil }
+        try await connection.execute("""
+            WITH disabled AS (
+                UPDATE workos_dsync.directory_users d SET status = 'disabled', disabled_at = now(),
+                    disabled_reason = s.reason, updated_at = now()
+                FROM stage_disables s WHERE d.id = s.account_id AND d.status = 'active'
+                RETURNING d.id, d.user_id, d.workos_id, d.email, s.reason
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
+            SELECT 'user.disabled', id, user_id, CASE WHEN \(approvedPlan)::bigint IS NULL THEN reason ELSE 'approved' END,
+                   jsonb_build_object('workos_id', workos_id, 'email', email, 'cause', reason,
+                       'held_plan_id', \(approvedPlan)::bigint,
+                       'last_seen_at', CASE WHEN reason = 'missing' THEN \(previousCompleteListing)::timestamptz ELSE now() END)
+            FROM disabled ORDER BY workos_id
+            """)
+    }
+
+    // MARK: memberships
+
+    func writeMemberships() async throws {
+        guard !plan.membershipAdds.isEmpty || !plan.membershipRemovals.isEmpty else { return }
+        try await connection.copy(
+            into: "stage_memberships", columns: ["op", "group_workos_id", "user_workos_id"],
+            rows: plan.membershipAdds.map { ["add", $0.groupWorkOSID, $0.userWorkOSID] }
+                + plan.membershipRemovals.map { ["remove", $0.groupWorkOSID, $0.userWorkOSID] })
+        try await connection.execute("""
+            WITH added AS (
+                INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)
+                SELECT g.id, u.id FROM stage_memberships s
+                JOIN workos_dsync.directory_groups g ON g.workos_id = s.group_workos_id
+                JOIN workos_dsync.directory_users u ON u.workos_id = s.user_workos_id
+                WHERE s.op = 'add'
+                ON CONFLICT DO NOTHING
+                RETURNING directory_group_id, directory_user_id
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, directory_group_id, payload)
+            SELECT 'membership.added', a.directory_user_id, u.user_id, a.directory_group_id,
+                   jsonb_build_object('user_workos_id', u.workos_id, 'group_workos_id', g.workos_id, 'group', g.name)
+            FROM added a JOIN workos_dsync.directory_users u ON u.id = a.directory_user_id
+            JOIN workos_dsync.directory_groups g ON g.id = a.directory_group_id ORDER BY g.workos_id, u.workos_id
+            """)
+        try await connection.execute("""
+            WITH removed AS (
+                DELETE FROM workos_dsync.group_memberships m
+                USING stage_memberships s, workos_dsync.directory_groups g, workos_dsync.directory_users u
+                WHERE s.op = 'remove' AND g.workos_id = s.group_workos_id AND u.workos_id = s.user_workos_id
+                  AND m.directory_group_id = g.id AND m.directory_user_id = u.id
+                RETURNING m.directory_group_id, m.directory_user_id, g.workos_id AS group_workos_id, g.name,
+                          u.workos_id AS user_workos_id, u.user_id
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, directory_group_id, payload)
+            SELECT 'membership.removed', directory_user_id, user_id, directory_group_id,
+                   jsonb_build_object('user_workos_id', user_workos_id, 'group_workos_id', group_workos_id, 'group', name)
+            FROM removed ORDER BY group_workos_id, user_workos_id
+            """)
+    }
+
+    // MARK: persons, sessions, roles
+
+    /// Derives each touched person's status from all its accounts: disabled
+    /// only when every linked account is disabled (then sessions are revoked
+    /// and `revoke_sessions_sql` runs with their ids). Returns how many
+    /// persons were disabled.
+    func recomputePersons(revokeSessionsSQL: String?) async throws -> Int {
+        try await connection.execute("""
+            WITH affected AS (
+                SELECT DISTINCT d.user_id FROM workos_dsync.directory_users d
+                WHERE d.user_id IS NOT NULL
+                  AND d.id IN (SELECT account_id FROM stage_accounts UNION ALL SELECT account_id FROM stage_disables)
+            ), wanted AS (
+                SELECT a.user_id, bool_or(d.status = 'active') AS any_active,
+                       min(d.disabled_reason) FILTER (WHERE d.status = 'disabled') AS reason
+                FROM affected a JOIN workos_dsync.directory_users d ON d.user_id = a.user_id GROUP BY a.user_id
+            ), changed AS (
+                UPDATE workos_dsync.users p SET
+                    status = CASE WHEN w.any_active THEN 'active' ELSE 'disabled' END,
+                    disabled_at = CASE WHEN w.any_active THEN NULL ELSE now() END,
+                    sessions_revoked_at = CASE WHEN w.any_active THEN p.sessions_revoked_at ELSE now() END,
+                    updated_at = now()
+                FROM wanted w
+                WHERE p.id = w.user_id AND p.status <> CASE WHEN w.any_active THEN 'active' ELSE 'disabled' END
+                RETURNING p.id, p.status, w.reason
+            )
+            INSERT INTO person_changes (user_id, status, reason) SELECT id, status, reason FROM changed
+            """)
+        try await connection.execute("""
+            INSERT INTO pending_events (type, user_id, reason, payload)
+            SELECT CASE WHEN c.status = 'disabled' THEN 'user.disabled' ELSE 'user.reactivated' END, c.user_id,
+                   CASE WHEN c.status = 'disabled' THEN c.reason ELSE 'reactivated' END,
+                   jsonb_build_object('scope', 'person', 'status', c.status, 'sessions_revoked_at', p.sessions_revoked_at)
+            FROM person_changes c JOIN workos_dsync.users p ON p.id = c.user_id ORDER BY c.user_id
+            """)
+        let disabled = try await connection.query("""
+            SELECT user_id FROM person_changes WHERE status = 'disabled' ORDER BY user_id
+            """).map { try $0.decode(UUID.self, "user_id") }
+        if let revokeSessionsSQL, !disabled.isEmpty {
+            try await connection.execute(PostgresQuery(sql: revokeSessionsSQL, binds: [disabled]))
+        }
+        return disabled.count
+    }
+
+    /// A `user.roles_changed` event for each person whose effective roles in
+    /// this directory differ from before the apply.
+    func recordRoleChanges() async throws {
+        try await connection.execute("""
+            WITH after AS (
+                SELECT user_id, array_agg(DISTINCT role ORDER BY role) AS roles FROM workos_dsync.effective_roles
+                WHERE directory_id = \(directoryID) AND user_id IS NOT NULL GROUP BY user_id
+            )
+            INSERT INTO pending_events (type, user_id, payload)
+            SELECT 'user.roles_changed', coalesce(a.user_id, b.user_id),
+                   jsonb_build_object('directory_id', \(directoryID)::text,
+                                      'before', coalesce(to_jsonb(b.roles), '[]'::jsonb),
+                                      'after', coalesce(to_jsonb(a.roles), '[]'::jsonb))
+            FROM after a FULL JOIN roles_before b ON a.user_id = b.user_id
+            WHERE a.roles IS DISTINCT FROM b.roles ORDER BY 2
+            """)
+    }
+
+    /// Appends the collected events in order under the events lock (the
+    /// schema's statement trigger on `events` also takes it, and sends
+    /// `NOTIFY workos_dsync`, delivered once at commit). Returns how many.
+    func flushEvents() async throws -> Int {
+        try await connection.execute("""
+            INSERT INTO workos_dsync.events (occurred_at, type, directory_id, directory_user_id, user_id,
+                                             directory_group_id, reason, run_id, payload)
+            SELECT now(), type, \(directoryID), directory_user_id, user_id, directory_group_id, reason, \(runID), payload
+            FROM pending_events ORDER BY seq
+            """)
+    }
+}

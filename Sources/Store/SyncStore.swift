@@ -1,0 +1,146 @@
+public import Foundation
+public import Logging
+public import Reconciler
+public import WorkOS
+
+/// The sync engine's view of PostgreSQL: loads one directory's state
+/// compactly, applies plans set-wise in one transaction, records runs and
+/// held plans. All SQL of the reconciliation lives here and in its extensions.
+public final class SyncStore: Sendable {
+    public let connection: PostgresConnection
+    let logger: Logger
+
+    public init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Loads what the planner needs about one directory: accounts (ids,
+    /// fingerprints, statuses, emails, links), groups, memberships by WorkOS
+    /// ids, and the persons that the listing's new accounts could link to by email.
+    public func loadState(directoryID: String, for snapshot: DirectorySnapshot?) async throws -> StoredState {
+        var state = StoredState(directoryID: directoryID)
+        let accounts = try await connection.query("""
+            SELECT id, workos_id, idp_id, user_id, email, status, disabled_reason, fingerprint
+            FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)
+            """)
+        state.accounts.reserveCapacity(accounts.count)
+        for row in accounts {
+            state.accounts.append(StoredAccount(
+                id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
+                idpID: try row.decode(String.self, "idp_id"), userID: try row.decode(UUID?.self, "user_id"),
+                email: try row.decode(String?.self, "email"),
+                status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
+                disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
+                fingerprint: try row.decode(String.self, "fingerprint")))
+        }
+        for row in try await connection.query("""
+            SELECT id, workos_id, idp_id, name, fingerprint, removed_at IS NOT NULL AS removed
+            FROM workos_dsync.directory_groups WHERE directory_id = \(directoryID)
+            """)
+        {
+            state.groups.append(StoredGroup(
+                id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
+                idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
+                fingerprint: try row.decode(String.self, "fingerprint"), isRemoved: try row.decode(Bool.self, "removed")))
+        }
+        for row in try await connection.query("""
+            SELECT u.workos_id AS user_workos_id, g.workos_id AS group_workos_id
+            FROM workos_dsync.group_memberships m
+            JOIN workos_dsync.directory_users u ON u.id = m.directory_user_id
+            JOIN workos_dsync.directory_groups g ON g.id = m.directory_group_id
+            WHERE u.directory_id = \(directoryID)
+            """)
+        {
+            state.memberships[try row.decode(String.self, "user_workos_id"), default: []]
+                .insert(try row.decode(String.self, "group_workos_id"))
+        }
+        let candidateEmails = snapshot.map { Planner.emailsNeedingLinks(snapshot: $0, accounts: state.accounts) } ?? []
+        let emails = Array(Set(candidateEmails.map { $0.lowercased() }))
+        if !emails.isEmpty {
+            for row in try await connection.query("""
+                SELECT p.id, lower(p.email) AS email FROM workos_dsync.users p
+                WHERE lower(p.email) = ANY(\(emails)::text[]) AND p.anonymized_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM workos_dsync.directory_users d
+                                  WHERE d.user_id = p.id AND d.directory_id = \(directoryID))
+                """)
+            {
+                state.linkCandidates.append(LinkCandidate(
+                    userID: try row.decode(UUID.self, "id"), email: try row.decode(String.self, "email")))
+            }
+        }
+        return state
+    }
+
+    /// Directories known to the database that are not marked removed.
+    public func knownDirectories() async throws -> [Directory] {
+        try await connection.query("""
+            SELECT id, organization_id, name, domain, type, state FROM workos_dsync.directories
+            WHERE removed_at IS NULL ORDER BY id
+            """).map { row in
+            Directory(
+                id: try row.decode(String.self, "id"), organizationID: try row.decode(String?.self, "organization_id"),
+                name: try row.decode(String?.self, "name") ?? "", domain: try row.decode(String?.self, "domain"),
+                type: try row.decode(String?.self, "type") ?? "",
+                state: DirectoryState(rawValue: try row.decode(String?.self, "state") ?? ""))
+        }
+    }
+
+    /// Records a directory as WorkOS lists it (name, state…), without touching
+    /// its accounts. Writes only when something differs.
+    public func recordDirectory(_ directory: Directory) async throws {
+        try await connection.execute("""
+            INSERT INTO workos_dsync.directories (id, organization_id, name, domain, type, state)
+            VALUES (\(directory.id), \(directory.organizationID), \(directory.name), \(directory.domain),
+                    \(directory.type), \(directory.state.rawValue))
+            ON CONFLICT (id) DO UPDATE SET organization_id = EXCLUDED.organization_id, name = EXCLUDED.name,
+                domain = EXCLUDED.domain, type = EXCLUDED.type, state = EXCLUDED.state, removed_at = NULL,
+                updated_at = now()
+            WHERE (directories.organization_id, directories.name, directories.domain, directories.type, directories.state)
+                IS DISTINCT FROM (EXCLUDED.organization_id, EXCLUDED.name, EXCLUDED.domain, EXCLUDED.type, EXCLUDED.state)
+               OR directories.removed_at IS NOT NULL
+            """)
+    }
+
+    /// Records a run that applied nothing (`failed` or `skipped`) and returns its id.
+    @discardableResult
+    public func recordRun(
+        directoryID: String, outcome: RunOutcome, startedAt: Date, pages: Int = 0, error: String? = nil, dryRun: Bool = false
+    ) async throws -> Int64 {
+        try await ensureDirectoryRow(directoryID)
+        return try await connection.query("""
+            INSERT INTO workos_dsync.sync_runs (directory_id, started_at, finished_at, outcome, dry_run, pages, error, counts)
+            VALUES (\(directoryID), \(startedAt), clock_timestamp(), \(outcome.rawValue), \(dryRun), \(pages), \(error), '{}'::jsonb)
+            RETURNING id
+            """)[0].decode(Int64.self, "id")
+    }
+
+    private func ensureDirectoryRow(_ directoryID: String) async throws {
+        try await connection.execute("""
+            INSERT INTO workos_dsync.directories (id, name) VALUES (\(directoryID), '') ON CONFLICT (id) DO NOTHING
+            """)
+    }
+
+    /// The newest plan of a directory still waiting for approval, or the one with `id`.
+    public func heldPlan(directoryID: String, id: Int64? = nil) async throws -> HeldPlan? {
+        let rows = try await connection.query("""
+            SELECT id, accounts::text AS accounts FROM workos_dsync.held_plans
+            WHERE directory_id = \(directoryID) AND status = 'held' AND (\(id)::bigint IS NULL OR id = \(id))
+            ORDER BY id DESC LIMIT 1
+            """)
+        guard let row = rows.first else { return nil }
+        let accounts = try JSONDecoder().decode([HeldAccount].self, from: Data(try row.decode(String.self, "accounts").utf8))
+        return HeldPlan(id: try row.decode(Int64.self, "id"), directoryID: directoryID, accounts: accounts)
+    }
+
+    /// Takes the directory's session-level advisory lock (the lease that keeps
+    /// replicas apart). False when another replica holds it.
+    public func tryLock(directoryID: String) async throws -> Bool {
+        try await connection.tryAdvisoryLock(AdvisoryLockKey.directory(directoryID))
+    }
+
+    /// Releases the directory's lease.
+    public func unlock(directoryID: String) async throws {
+        try await connection.advisoryUnlock(AdvisoryLockKey.directory(directoryID))
+    }
+}

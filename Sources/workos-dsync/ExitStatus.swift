@@ -1,0 +1,28 @@
+import ArgumentParser
+
+/// The documented exit codes of every command (also in `--help` and the README).
+enum ExitStatus: Int32 {
+    /// Success; with `--detailed-exitcode`, also "nothing to change".
+    case success = 0
+    /// An unexpected error, e.g. the database is unreachable.
+    case error = 1
+    /// `plan --detailed-exitcode`: changes are pending.
+    case changesPending = 2
+    /// Disables were held by the mass-disable guard; they wait for `approve`.
+    case held = 3
+    /// A directory's listing could not be fetched completely; nothing was applied to it.
+    case fetchFailed = 4
+    /// `approve` refused: no held plan, or it no longer matches the listing.
+    case approvalRefused = 5
+    /// A setting is wrong or missing; the message names it.
+    case configuration = 6
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+
+    static let helpText = """
+        Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error (e.g. database unreachable), \
+        2 changes pending (plan --detailed-exitcode), 3 disables held by the guard, \
+        4 a directory's listing failed (nothing applied to it), 5 approval refused (stale or no held plan), \
+        6 configuration error.
+        """
+}

@@ -1,0 +1,108 @@
+import Daemon
+import Foundation
+import Reconciler
+import Store
+import Testing
+import WorkOS
+import WorkOSSimulator
+
+/// The process killed (SIGKILL) at random points during `sync --once`
+/// always leaves each directory at a run boundary: the database matches
+/// either the listing before the churn or the listing after it, never a mix.
+@Suite struct CrashTests {
+    /// The built `workos-dsync` executable: `WORKOS_DSYNC_BINARY`, or the
+    /// default debug build next to the package.
+    static func binary() throws -> URL {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["WORKOS_DSYNC_BINARY"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidate = root.appendingPathComponent(".build/debug/workos-dsync")
+        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
+            throw CrashTestError(description: "build the executable first (swift build --build-tests) or set WORKOS_DSYNC_BINARY")
+        }
+        return candidate
+    }
+
+    struct CrashTestError: Error, CustomStringConvertible { var description: String }
+
+    func isAtBoundary(_ harness: Harness, of snapshot: DirectorySnapshot) async throws -> Bool {
+        let stored = try await harness.runtime.store.loadState(directoryID: snapshot.directory.id, for: snapshot)
+        let plan = try Planner.plan(snapshot: snapshot, stored: stored, policy: SafetyPolicy(minUsers: 100_000, fraction: 1))
+        return plan.isEmpty
+    }
+
+    func startSync(_ harness: Harness, binary: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        // Pacing off: the simulator runs without rate limits here.
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).yaml")
+        try "workos:\n  directory_users_per_second: 1000\n  requests_per_second: 10000\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        process.arguments = ["sync", "--once", "--config", config.path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WORKOS_API_KEY"] = harness.simulator.apiKey
+        environment["WORKOS_BASE_URL"] = harness.runtime.settings.baseURL
+        environment["DATABASE_URL"] = harness.databaseURL
+        environment["no_proxy"] = "127.0.0.1,localhost,::1"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func killedAtRandomPointsTheDatabaseStaysAtARunBoundary() async throws {
+        let binary = try Self.binary()
+        let harness = try await Harness.start(users: 1_500, groups: 12, pageSize: 100, seed: 11)
+        try await harness.sync()
+        let directory = try #require(try await harness.runtime.client.listDirectories().first)
+
+        // How long one churned sync takes, to spread the kills over it.
+        var generator = SystemRandomNumberGenerator()
+        func churn() {
+            let users = harness.activeUsers()
+            for user in users.shuffled(using: &generator).prefix(20) {
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: harness.simulator.deleteUser(user.id)
+                case 1: harness.simulator.changeEmail(user.id, to: "moved.\(UUID().uuidString.prefix(6))@example.com")
+                case 2: harness.simulator.updateUser(user.id, lastName: "Churned \(Int.random(in: 0..<1_000, using: &generator))")
+                default:
+                    harness.simulator.createUser(
+                        in: harness.directoryID, email: "hire.\(UUID().uuidString.prefix(8))@example.com",
+                        firstName: "New", lastName: "Hire")
+                }
+            }
+        }
+        churn()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let timing = try startSync(harness, binary: binary)
+        timing.waitUntilExit()
+        let fullRun = clock.now - started
+        #expect(timing.terminationStatus == 0)
+
+        var current = try await harness.runtime.client.snapshot(of: directory)
+        #expect(try await isAtBoundary(harness, of: current))
+        var killedMidway = 0
+        for iteration in 0..<20 {
+            churn()
+            let next = try await harness.runtime.client.snapshot(of: directory)
+            let process = try startSync(harness, binary: binary)
+            let delay = fullRun * Double.random(in: 0.05...1.1, using: &generator)
+            try await Task.sleep(for: delay)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killedMidway += 1
+            }
+            process.waitUntilExit()
+            let atPrevious = try await isAtBoundary(harness, of: current)
+            let atNext = try await isAtBoundary(harness, of: next)
+            #expect(atPrevious || atNext, "iteration \(iteration): the database is between two runs")
+            if atNext { current = next }
+        }
+        #expect(killedMidway >= 10, "most runs were killed before finishing (\(killedMidway) of 20)")
+        try await harness.sync()
+        #expect(try await isAtBoundary(harness, of: try await harness.runtime.client.snapshot(of: directory)))
+        await harness.stop()
+    }
+}

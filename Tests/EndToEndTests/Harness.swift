@@ -1,0 +1,80 @@
+import Daemon
+import Foundation
+import Logging
+import Reconciler
+import Store
+import WorkOS
+import WorkOSSimulator
+
+/// A real PostgreSQL database (migrated) and the bundled WorkOS simulator on
+/// loopback, wired through the same `Runtime.connect` the commands use.
+struct Harness {
+    let simulator: WorkOSSimulator
+    let databaseURL: String
+    let runtime: Runtime
+    let logger: Logger
+
+    static func start(
+        users: Int = 20, groups: Int = 4, directories: Int = 1, deactivation: Deactivation = .delete,
+        safety: SafetyPolicy = SafetyPolicy(), revokeSessionsSQL: String? = nil, pageSize: Int = 7, seed: UInt64 = 7,
+        prepare: (PostgresConnection) async throws -> Void = { _ in }
+    ) async throws -> Harness {
+        var logger = Logger(label: "e2e")
+        logger.logLevel = .warning
+        let databaseURL = try await TestDatabase.create("e2e", logger: logger)
+        let admin = try await PostgresConnection.connect(databaseURL, logger: logger)
+        _ = try await Migrator.apply(on: admin, logger: logger)
+        try await prepare(admin)
+        await admin.close()
+
+        let simulator = WorkOSSimulator(SimulatorConfiguration(
+            seed: seed, directories: directories, usersPerDirectory: users, groupsPerDirectory: groups,
+            deactivation: deactivation, rateLimit: nil))
+        let baseURL = try simulator.start()
+        var settings = Settings()
+        settings.apiKey = Secret(simulator.apiKey)
+        settings.baseURL = baseURL.absoluteString
+        settings.databaseURL = databaseURL
+        settings.safety = safety
+        settings.revokeSessionsSQL = revokeSessionsSQL
+        let runtime = try await Runtime.connect(settings: settings, logger: logger) { client in
+            client.pageSize = pageSize
+            // The simulator runs without rate limits here; pacing is tested in WorkOSTests.
+            client.directoryUsersPerSecond = 10_000
+            client.requestsPerSecond = 10_000
+            client.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))
+        }
+        return Harness(simulator: simulator, databaseURL: databaseURL, runtime: runtime, logger: logger)
+    }
+
+    var directoryID: String { simulator.directoryIDs[0] }
+
+    /// One `sync --once` cycle.
+    @discardableResult
+    func sync(_ mode: SyncEngine.Mode = .apply) async throws -> [DirectoryReport] {
+        try await runtime.engine.reconcileAll(mode: mode)
+    }
+
+    /// A fresh read-only look at the database.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await runtime.store.connection.query(query)
+    }
+
+    func count(_ query: PostgresQuery) async throws -> Int {
+        try await rows(query)[0].decode(Int.self, "count")
+    }
+
+    /// The account of a simulator user id, by its current WorkOS id.
+    func account(_ workosID: String) async throws -> PostgresRow? {
+        try await rows("SELECT * FROM workos_dsync.directory_users WHERE workos_id = \(workosID)").first
+    }
+
+    func activeUsers(in directoryID: String? = nil) -> [SimulatedUser] {
+        simulator.users(in: directoryID ?? self.directoryID).filter { $0.state == "active" }
+    }
+
+    func stop() async {
+        await runtime.close()
+        simulator.stop()
+    }
+}
