@@ -1,1 +1,0 @@
-// The PostgreSQL store; filled in by the PostgreSQL store issue.
