@@ -45,6 +45,7 @@ final class LibPQConnection {
                 socketIsReadable(PQsocket(handle))
             {
                 _ = PQconsumeInput(handle)
+                _ = PQisBusy(handle)  // parses what arrived: an unsolicited FATAL reaches the notice processor
                 probes += 1
             }
             if PQstatus(handle) == CONNECTION_OK, !serverEndedSession { return }
@@ -203,6 +204,23 @@ final class LibPQConnection {
         return PostgresError(
             code: code, sqlState: sqlState, message: message, detail: field("D"), constraint: field("n"),
             table: field("t"), column: field("c"))
+    }
+
+    /// Notifications received so far on this session (after `LISTEN`).
+    func notifications() throws -> [PostgresNotification] {
+        try ensureConnected()
+        guard let handle else { return [] }
+        _ = PQconsumeInput(handle)
+        var received: [PostgresNotification] = []
+        while let notification = PQnotifies(handle) {
+            received.append(
+                PostgresNotification(
+                    channel: String(cString: notification.pointee.relname),
+                    payload: String(cString: notification.pointee.extra),
+                    senderPID: notification.pointee.be_pid))
+            PQfreemem(notification)
+        }
+        return received
     }
 
     // MARK: transactions

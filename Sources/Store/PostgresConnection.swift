@@ -194,6 +194,12 @@ public final class PostgresConnection: Sendable {
         try await query("SELECT pg_notify(\(channel), \(payload ?? ""))")
     }
 
+    /// The notifications that arrived since the last call, on channels this
+    /// session `LISTEN`s to (does not wait; poll, or wait for a query to return).
+    public func pendingNotifications() async throws -> [PostgresNotification] {
+        try await exclusive { thread in try await thread.submit { try $0.notifications() } }
+    }
+
     /// `pg_try_advisory_lock(key)`: takes the session-level lock if free.
     /// PostgreSQL releases it when the session ends, including when the
     /// connection dies.
@@ -206,4 +212,12 @@ public final class PostgresConnection: Sendable {
     public func advisoryUnlock(_ key: Int64) async throws -> Bool {
         try await query("SELECT pg_advisory_unlock(\(key)) AS unlocked").first?.decode(Bool.self, "unlocked") ?? false
     }
+}
+
+/// A `NOTIFY` received by a listening session.
+public struct PostgresNotification: Sendable, Hashable {
+    public var channel: String
+    public var payload: String
+    /// The server process that sent it.
+    public var senderPID: Int32
 }

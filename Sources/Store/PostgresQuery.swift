@@ -31,12 +31,13 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
         self.isUnsafeSQL = true
     }
 
-    /// SQL text and already prepared binds (for statements built in pieces).
+    /// SQL text that already holds the `$1`…`$n` placeholders, and their
+    /// values (for statements built in pieces). A `nil` optional is NULL.
     public init(sql: String, binds: [any PostgresEncodable]) {
-        var interpolation = StringInterpolation(literalCapacity: sql.count, interpolationCount: binds.count)
-        interpolation.sql = sql
-        for value in binds { interpolation.appendBind(value) }
-        self.init(stringInterpolation: interpolation)
+        self.sql = sql
+        self.binds = binds.map(\.postgresTextOrNull)
+        self.bindTypes = binds.map { type(of: $0).postgresTypeOID }
+        self.isUnsafeSQL = false
     }
 
     public init(stringLiteral value: String) {

@@ -96,9 +96,14 @@ public final class ThrowawayPostgres: Sendable {
     /// Creates a database and returns its connection string.
     public func createDatabase(_ name: String, logger: Logger) async throws -> String {
         let admin = try await PostgresConnection.connect(connectionString(), logger: logger)
-        defer { Task { await admin.close() } }
-        try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))"))
-        return connectionString(database: name)
+        do {
+            try await admin.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))"))
+            await admin.close()
+            return connectionString(database: name)
+        } catch {
+            await admin.close()
+            throw error
+        }
     }
 
     /// Stops the server at once (`pg_ctl -m immediate`) and removes its directory.

@@ -142,11 +142,24 @@ import Testing
         let listener = try await PostgresConnection.connect(conninfo, logger: testLogger)
         try await listener.execute("LISTEN workos_dsync")
         try await connection.notify("workos_dsync", payload: "hello")
-        // The listener's queue is observable through pg_notification_queue_usage only; check the call succeeded
-        // and that an events insert also notifies without error inside a transaction.
+        var received: [PostgresNotification] = []
+        try await eventually {
+            received += try await listener.pendingNotifications()
+            return !received.isEmpty
+        }
+        #expect(received.map(\.payload) == ["hello"])
+        #expect(received.first?.channel == "workos_dsync")
+        #expect(received.first?.senderPID == (try await connection.backendPID()))
+        received = []
         try await connection.withTransaction { transaction in
             try await EventLog.append([EventLog.Event(type: "user.created", payload: PostgresJSON(#"{"a":1}"#))], on: transaction)
         }
         #expect(try await connection.query("SELECT count(*) AS n FROM workos_dsync.events")[0].decode(Int.self, "n") == 1)
+        // Writing events notifies at commit, once per transaction.
+        try await eventually {
+            received += try await listener.pendingNotifications()
+            return !received.isEmpty
+        }
+        #expect(received.map(\.channel) == [EventLog.channel])
     }
 }

@@ -28,6 +28,10 @@ import Testing
         #expect(try row.decode([UUID].self, "ids") == [id])
         #expect(try row.decode(Date.self, "offset_time") == Date(timeIntervalSince1970: 1_767_323_045 - 5 * 3600 - 1800))
         #expect(try row.decode(Date.self, "forever") == .distantFuture)
+        let built = try await connection.query(PostgresQuery(sql: "SELECT $1::int AS a, $2::text AS b, $3::text AS c", binds: [7, "x", nil as String?]))[0]
+        #expect(try built.decode(Int.self, "a") == 7)
+        #expect(try built.decode(String.self, "b") == "x")
+        #expect(try built.decode(String?.self, "c") == nil)
         let nulls = try await connection.query("SELECT \([Optional("x"), nil])::text[] AS arr")[0]
         #expect(try nulls.decode([String?].self, "arr") == ["x", nil])
     }
