@@ -137,6 +137,32 @@ import Testing
         #expect(types == ["user.created", "user.updated"])
     }
 
+    /// The schema's trigger takes the append lock before the insert draws an
+    /// id: a plain INSERT waits for a transaction holding the lock, and gets
+    /// a larger id than anything that transaction inserts afterwards.
+    @Test func plainInsertsDrawIdsOnlyUnderTheAppendLock() async throws {
+        let (conninfo, holder) = try await freshDatabase("outbox_trigger")
+        let plain = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let holding = AsyncFlag()
+        let plainFinished = Shared(false)
+        let holderTask = Task {
+            try await holder.withTransaction { transaction -> Int64 in
+                try await EventLog.lockForAppend(on: transaction)
+                await holding.set()
+                try await transaction.query("SELECT pg_sleep(0.3)")  // the plain insert is waiting now
+                #expect(plainFinished.value == false, "the plain INSERT did not wait for the append lock")
+                let ids = try await EventLog.append([EventLog.Event(type: "user.created")], on: transaction)
+                return ids[0]
+            }
+        }
+        await holding.wait()
+        let plainID = try await plain.query("INSERT INTO workos_dsync.events (type) VALUES ('user.updated') RETURNING id")[0]
+            .decode(Int64.self, "id")
+        plainFinished.withLock { $0 = true }
+        let holderID = try await holderTask.value
+        #expect(holderID < plainID, "the waiting INSERT drew its id before the lock")
+    }
+
     @Test func notifyReachesAListener() async throws {
         let (conninfo, connection) = try await freshDatabase("notify")
         let listener = try await PostgresConnection.connect(conninfo, logger: testLogger)

@@ -75,6 +75,25 @@ import Testing
         #expect(try await connection.query("SELECT \(Data([0, 0]))::bytea AS b")[0].decode(Data.self, "b") == Data([0, 0]))
     }
 
+    @Test func bytesAreValidatedNotRepaired() throws {
+        #expect(try PostgresText.validated(utf8: Array("é🧑🏽‍💻".utf8), column: "name") == "é🧑🏽‍💻")
+        #expect((try? PostgresText.validated(utf8: [0x61, 0xC3], column: "name")) == nil, "a truncated sequence is refused")
+        do {
+            _ = try PostgresText.validated(utf8: [0x61, 0xFF, 0x62], column: "first_name")
+            Issue.record("invalid UTF-8 was accepted")
+        } catch let error as PostgresError {
+            #expect(error.code == .invalidText)
+            #expect(error.column == "first_name")
+        }
+        do {
+            _ = try PostgresText.validated(utf8: [0x61, 0x00], column: "email")
+            Issue.record("a NUL byte was accepted")
+        } catch let error as PostgresError {
+            #expect(error.code == .invalidText)
+            #expect(error.message.contains("NUL"))
+        }
+    }
+
     @Test func largeAndOddStringsRoundTrip() async throws {
         let (_, connection) = try await freshDatabase("values_odd")
         let big = String(repeating: "0123456789abcdé\t\n\\", count: 1_048_576 / 18)
