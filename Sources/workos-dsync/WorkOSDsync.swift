@@ -8,6 +8,8 @@ struct WorkOSDsync: AsyncParsableCommand {
         abstract: "Keeps PostgreSQL in step with WorkOS Directory Sync (SCIM provisioning and deprovisioning), without webhooks.",
         discussion: ExitStatus.helpText,
         version: "0.1.0",
-        subcommands: [SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self]
+        subcommands: [
+            MigrateCommand.self, SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self,
+        ]
     )
 }

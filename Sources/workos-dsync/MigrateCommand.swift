@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Store
+
+/// `workos-dsync migrate`: applies the embedded `sql/` migrations (idempotent).
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply the database migrations (idempotent; safe when several instances start at once).",
+        discussion: """
+            Runs as the schema's owner (see sql/roles.sql). Prints the migrations it applied, \
+            or "schema is current". Exits non-zero on any error.
+            """
+    )
+
+    @Option(
+        name: .customLong("database-url"),
+        help: "libpq connection string or URI (default: $DATABASE_URL, else libpq's PG* variables and .pgpass).")
+    var databaseURL: String?
+
+    func run() async throws {
+        var logger = Logger(label: "workos-dsync.migrate")
+        logger.logLevel = .warning
+        let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"]
+        do {
+            let connection = try await PostgresConnection.connect(conninfo, logger: logger)
+            let pending = try await Migrator.pending(on: connection, logger: logger)
+            let applied = try await Migrator.apply(on: connection, logger: logger)
+            await connection.close()
+            if applied.isEmpty {
+                print("schema is current")
+            } else {
+                for version in applied {
+                    let name = pending.first { $0.version == version }?.name ?? ""
+                    print("applied \(version) \(name)")
+                }
+            }
+        } catch {
+            let message = ConnectionString.redact("\(error)", conninfo: conninfo)
+            FileHandle.standardError.write(Data("workos-dsync migrate: \(message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

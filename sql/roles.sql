@@ -1,0 +1,45 @@
+-- Least-privilege roles for workos-dsync. NOT a migration: run it once as a
+-- superuser or the schema owner, after `workos-dsync migrate`, and again after
+-- a migration adds tables (it is idempotent):
+--
+--   psql "$OWNER_DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/roles.sql
+--
+-- * `workos-dsync migrate` runs as the OWNER of schema workos_dsync (it runs
+--   DDL); nothing else needs the owner.
+-- * workos_dsync_daemon: what `workos-dsync run/sync/approve/purge` need —
+--   usage on the schema, SELECT/INSERT/UPDATE/DELETE on its tables, the
+--   sequences, temporary tables for staging; no DDL on the schema; events
+--   stay append-only (no UPDATE/DELETE/TRUNCATE granted; purge's anonymisation
+--   of event payloads is the one exception and runs as the owner).
+-- * workos_dsync_reader: the application — SELECT on tables and views,
+--   EXECUTE on can_sign_in.
+-- Both are NOLOGIN groups: grant them to login roles, e.g.
+--   CREATE ROLE dsync LOGIN PASSWORD '…' IN ROLE workos_dsync_daemon;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'workos_dsync_daemon') THEN
+        CREATE ROLE workos_dsync_daemon NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'workos_dsync_reader') THEN
+        CREATE ROLE workos_dsync_reader NOLOGIN;
+    END IF;
+END $$;
+
+REVOKE ALL ON SCHEMA workos_dsync FROM PUBLIC;
+REVOKE CREATE ON SCHEMA workos_dsync FROM workos_dsync_daemon, workos_dsync_reader;
+GRANT USAGE ON SCHEMA workos_dsync TO workos_dsync_daemon, workos_dsync_reader;
+
+-- daemon
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_daemon;
+REVOKE UPDATE, DELETE, TRUNCATE ON workos_dsync.events FROM workos_dsync_daemon;
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON workos_dsync.schema_migrations FROM workos_dsync_daemon;
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA workos_dsync TO workos_dsync_daemon;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA workos_dsync TO workos_dsync_daemon;
+DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO workos_dsync_daemon', current_database()); END $$;
+
+-- reader (the application)
+REVOKE ALL ON ALL TABLES IN SCHEMA workos_dsync FROM workos_dsync_reader;
+GRANT SELECT ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_reader;
+REVOKE EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) TO workos_dsync_reader, workos_dsync_daemon;
