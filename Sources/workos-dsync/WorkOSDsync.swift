@@ -7,6 +7,6 @@ struct WorkOSDsync: AsyncParsableCommand {
         commandName: "workos-dsync",
         abstract: "Keeps PostgreSQL in step with WorkOS Directory Sync (SCIM provisioning and deprovisioning), without webhooks.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [SimulateCommand.self]
     )
 }

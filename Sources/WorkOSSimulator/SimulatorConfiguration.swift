@@ -1,0 +1,71 @@
+/// How a `WorkOSSimulator` generates its data and behaves.
+///
+/// Defaults: API key `sk_test_simulator`, seed 1, 2 directories of 100 users
+/// and 10 groups each, embedded `groups` empty (post-2026 behaviour),
+/// deactivated users deleted (WorkOS default since 2023), WorkOS's rate limits
+/// on, no added latency.
+public struct SimulatorConfiguration: Sendable {
+    /// The only accepted `Authorization: Bearer` token. A secret in real life: never log it.
+    public var apiKey: String = "sk_test_simulator"
+    /// Seed of the deterministic generator: the same seed gives the same data and ids.
+    public var seed: UInt64 = 1
+    /// Number of directories generated at start.
+    public var directories: Int = 2
+    /// Users generated per directory.
+    public var usersPerDirectory: Int = 100
+    /// Groups generated per directory.
+    public var groupsPerDirectory: Int = 10
+    /// When true, each user carries its groups in `groups`; when false (post-2026), `groups` is `[]`.
+    public var embeddedGroups: Bool = false
+    /// What deactivating a user does: delete it, or keep it with `state: "inactive"`.
+    public var deactivation: Deactivation = .delete
+    /// Rate limits enforced; nil turns them off.
+    public var rateLimit: RateLimit? = RateLimit()
+    /// Added to every response before it is sent.
+    public var latency: Duration = .zero
+
+    public init(
+        apiKey: String = "sk_test_simulator",
+        seed: UInt64 = 1,
+        directories: Int = 2,
+        usersPerDirectory: Int = 100,
+        groupsPerDirectory: Int = 10,
+        embeddedGroups: Bool = false,
+        deactivation: Deactivation = .delete,
+        rateLimit: RateLimit? = RateLimit(),
+        latency: Duration = .zero
+    ) {
+        self.apiKey = apiKey
+        self.seed = seed
+        self.directories = directories
+        self.usersPerDirectory = usersPerDirectory
+        self.groupsPerDirectory = groupsPerDirectory
+        self.embeddedGroups = embeddedGroups
+        self.deactivation = deactivation
+        self.rateLimit = rateLimit
+        self.latency = latency
+    }
+}
+
+/// WorkOS's documented rate limits, as sliding windows.
+///
+/// Defaults: 4 requests per second per directory on `GET /directory_users`
+/// (calls with `directory=` or `group=` of it), 6,000 requests per 60 s per
+/// API key overall. Requests refused with 429 do not use up the window.
+public struct RateLimit: Sendable, Hashable {
+    public var directoryUsersPerSecond: Double = 4
+    public var requestsPerMinutePerKey: Int = 6000
+
+    public init(directoryUsersPerSecond: Double = 4, requestsPerMinutePerKey: Int = 6000) {
+        self.directoryUsersPerSecond = directoryUsersPerSecond
+        self.requestsPerMinutePerKey = requestsPerMinutePerKey
+    }
+}
+
+/// What WorkOS does with a user who leaves the directory.
+public enum Deactivation: String, Sendable, Hashable, CaseIterable {
+    /// The user is deleted (`dsync.user.deleted`) and vanishes from listings: WorkOS's default since 2023.
+    case delete
+    /// The user stays listed with `state: "inactive"` (`dsync.user.updated`).
+    case keepInactive
+}
