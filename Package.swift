@@ -52,6 +52,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
+        .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP"]),
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
