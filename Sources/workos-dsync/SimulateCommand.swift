@@ -53,6 +53,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds added to every response.")
     var latencyMs = 0
 
+    @Flag(help: "Apply one change of every kind to the last directory (counts unchanged), so /events has one event of each dsync type.")
+    var sampleEvents = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         guard users >= 0, groups >= 0, directories >= 0 else {
@@ -68,6 +71,9 @@ struct SimulateCommand: AsyncParsableCommand {
             deactivation: deactivation == .delete ? .delete : .keepInactive,
             rateLimit: noRateLimit ? nil : RateLimit(), latency: .milliseconds(latencyMs)
         ))
+        if sampleEvents, let last = simulator.directoryIDs.last {
+            simulator.applySampleChanges(in: last)
+        }
         let baseURL = try simulator.start(host: host, port: port)
         let ready: [String: Any] = [
             "ready": true, "base_url": baseURL.absoluteString, "api_key": simulator.apiKey,
