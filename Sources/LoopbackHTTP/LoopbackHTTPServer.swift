@@ -13,7 +13,8 @@ import Synchronization
 /// which is what fault injection needs.
 ///
 /// Configuration: `host` must be an IPv4 literal (default `127.0.0.1`);
-/// `port` 0 (the default) lets the kernel choose, and `start()` reports it.
+/// `port` 0 (the default) lets the kernel choose, and `start()` reports it;
+/// a connection that sends nothing for `idleTimeout` (default 60 s) is closed.
 public final class LoopbackHTTPServer: Sendable {
     /// Why the listener could not be set up.
     public struct StartError: Error, CustomStringConvertible {
@@ -32,6 +33,7 @@ public final class LoopbackHTTPServer: Sendable {
 
     private let host: String
     private let requestedPort: Int
+    private let idleTimeout: Duration
     private let handler: @Sendable (HTTPRequest) -> HTTPReply
     private let state = Mutex(State())
     private let acceptorExited = DispatchSemaphore(value: 0)
@@ -41,9 +43,13 @@ public final class LoopbackHTTPServer: Sendable {
     /// Largest request body accepted, in bytes.
     public static let maximumBodySize = 16 * 1024 * 1024
 
-    public init(host: String = "127.0.0.1", port: Int = 0, handler: @escaping @Sendable (HTTPRequest) -> HTTPReply) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, idleTimeout: Duration = .seconds(60),
+        handler: @escaping @Sendable (HTTPRequest) -> HTTPReply
+    ) {
         self.host = host
         self.requestedPort = port
+        self.idleTimeout = idleTimeout
         self.handler = handler
     }
 
@@ -149,6 +155,10 @@ public final class LoopbackHTTPServer: Sendable {
             }
             var yes: Int32 = 1
             _ = setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+            let (seconds, attoseconds) = idleTimeout.components
+            var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+            if timeout.tv_sec == 0, timeout.tv_usec == 0 { timeout.tv_usec = 1000 }
+            _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let thread = Thread { [self] in serve(client) }
             thread.name = "loopback-http-connection"
             thread.start()

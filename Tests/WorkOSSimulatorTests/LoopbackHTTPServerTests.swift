@@ -137,4 +137,27 @@ struct LoopbackHTTPServerTests {
         #expect(try first.readResponse().response().text == "together")
         #expect(try second.readResponse().response().text == "together")
     }
+
+    @Test func expectContinueGets100BeforeTheBody() throws {
+        let (server, port) = try Self.echoServer()
+        defer { server.stop() }
+        let connection = try RawConnection(port: port)
+        connection.send(Array("POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n".utf8))
+        #expect(try connection.readResponse().response().status == 100)
+        connection.send(Array("hello".utf8))
+        let response = try connection.readResponse().response()
+        #expect(response.status == 200)
+        #expect(response.object["body"] as? String == "hello")
+    }
+
+    @Test func idleConnectionsAreClosedAfterTheTimeout() throws {
+        let server = LoopbackHTTPServer(idleTimeout: .milliseconds(200)) { _ in .text(200, "ok") }
+        let port = try server.start()
+        defer { server.stop() }
+        let connection = try RawConnection(port: port, timeoutSeconds: 5)
+        connection.send(target: "/")
+        #expect(try connection.readResponse().response().text == "ok")
+        #expect(connection.waitForClose(), "closed by the server well before the client's 5 s timeout")
+        #expect(server.openConnections == 0)
+    }
 }

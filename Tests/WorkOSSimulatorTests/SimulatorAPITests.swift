@@ -97,6 +97,19 @@ struct SimulatorAPITests {
         #expect(newest.after == truth[26])
     }
 
+    @Test func normalOrderListsNewestFirstWithReversedCursors() throws {
+        let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 12, rateLimit: nil))
+        let directory = harness.simulator.directoryIDs[0]
+        let truth = harness.simulator.users(in: directory).map(\.id)
+        let first = try harness.get("/directory_users?directory=\(directory)&limit=5&order=normal")
+        #expect(first.data.compactMap { $0["id"] as? String } == Array(truth.suffix(5).reversed()))
+        #expect(first.after == nil, "nothing newer")
+        let older = try #require(first.before)
+        let second = try harness.get("/directory_users?directory=\(directory)&limit=5&order=normal&before=\(older)")
+        #expect(second.data.compactMap { $0["id"] as? String } == Array(truth[2..<7].reversed()))
+        #expect(second.after == truth[6])
+    }
+
     @Test func groupMembershipsListThroughUsersPerGroup() throws {
         let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 80, groupsPerDirectory: 8, rateLimit: nil))
         let directory = harness.simulator.directoryIDs[0]
