@@ -31,6 +31,7 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "WorkOSSimulator", dependencies: ["LoopbackHTTP"]),
