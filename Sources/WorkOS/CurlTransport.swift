@@ -57,6 +57,10 @@ public final class CurlTransport: HTTPTransport {
         pool.shutdown()
     }
 
+    /// New connections opened so far (libcurl's `CURLINFO_NUM_CONNECTS`, summed);
+    /// lower than the request count when connections are reused.
+    public var connectionsOpened: Int { pool.connectionsOpened }
+
     /// Stops the threads after the queued requests; later sends fail.
     public func shutdown() {
         pool.shutdown()
@@ -114,6 +118,7 @@ final class CurlThreadPool: Sendable {
     }
 
     private let queue = Mutex(Queue())
+    private let connections = Atomic<Int>(0)
     private let available = DispatchSemaphore(value: 0)
     private let threads: Int
 
@@ -170,9 +175,13 @@ final class CurlThreadPool: Sendable {
                 job.complete(.failure(CancellationError()))
                 continue
             }
-            job.complete(handle.perform(job))
+            let result = handle.perform(job)
+            connections.add(handle.connectsOfLastTransfer, ordering: .relaxed)
+            job.complete(result)
         }
     }
+
+    var connectionsOpened: Int { connections.load(ordering: .relaxed) }
 }
 
 /// Per-transfer state the C callbacks reach through `Unmanaged`.
@@ -194,6 +203,8 @@ final class CurlTransferContext {
 final class CurlEasyHandle {
     private let handle: UnsafeMutableRawPointer?
     private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// `CURLINFO_NUM_CONNECTS` of the last transfer.
+    private(set) var connectsOfLastTransfer = 0
 
     init() {
         handle = curl_easy_init()
@@ -215,6 +226,7 @@ final class CurlEasyHandle {
         let configuration = job.configuration
         curl_easy_reset(handle)
         errorBuffer[0] = 0
+        connectsOfLastTransfer = 0
         let context = CurlTransferContext(maxBodyBytes: configuration.maxBodyBytes, cancel: job.cancel)
         let opaque = Unmanaged.passRetained(context).toOpaque()
         defer { Unmanaged<CurlTransferContext>.fromOpaque(opaque).release() }
@@ -278,6 +290,9 @@ final class CurlEasyHandle {
         }
 
         let result = curl_easy_perform(handle)
+        var connects = 0
+        _ = dsync_curl_easy_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &connects)
+        connectsOfLastTransfer = connects
         if result != CURLE_OK {
             if context.cancel.isSet { return .failure(CancellationError()) }
             if context.bodyTooLarge {

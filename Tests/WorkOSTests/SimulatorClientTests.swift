@@ -81,6 +81,35 @@ extension LoopbackSimulatorTests {
             #expect(started.duration(to: .now) < .seconds(2))
         }
 
+        @Test func anOversizedBodyIsRefusedWithoutRetry() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 100))
+            defer { harness.stop() }
+            let directoryID = try #require(harness.simulator.directoryIDs.first)
+            let client = harness.client(maxBodyBytes: 4_096)
+            let error = await #expect(throws: WorkOSError.self) {
+                for try await _ in client.userPages(directoryID: directoryID) {}
+            }
+            #expect(error?.code == .bodyTooLarge)
+            #expect(error?.attempts == 1)
+        }
+
+        @Test func aConnectionIsReusedAcrossRequests() async throws {
+            let harness = try SimulatorHarness(
+                SimulatorConfiguration(directories: 1, usersPerDirectory: 500, groupsPerDirectory: 0, rateLimit: nil))
+            defer { harness.stop() }
+            let directoryID = try #require(harness.simulator.directoryIDs.first)
+            let transport = CurlTransport(configuration: .init(threads: 1))
+            let client = WorkOSClient(
+                configuration: .init(
+                    baseURL: harness.baseURL, apiKey: Secret(harness.simulator.apiKey), pageSize: 10,
+                    directoryUsersPerSecond: .infinity, requestsPerSecond: .infinity),
+                logger: .quiet, transport: transport, clock: VirtualClock())
+            var pages = 0
+            for try await _ in client.userPages(directoryID: directoryID) { pages += 1 }
+            #expect(pages == 50)
+            #expect(transport.connectionsOpened == 1)
+        }
+
         @Test func cancellingAbortsAnInFlightRequest() async throws {
             let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
             defer { harness.stop() }

@@ -20,13 +20,14 @@ struct SimulatorHarness {
     func client(
         clock: any WorkOSClock = VirtualClock(), apiKey: String? = nil, pageSize: Int = 100, maxAttempts: Int = 8,
         directoryUsersPerSecond: Double = .infinity, requestsPerSecond: Double = .infinity,
-        requestTimeout: Duration = .seconds(10)
+        requestTimeout: Duration = .seconds(10), maxBodyBytes: Int = 64 << 20
     ) -> WorkOSClient {
         WorkOSClient(
             configuration: .init(
                 baseURL: baseURL, apiKey: Secret(apiKey ?? simulator.apiKey), connectTimeout: .seconds(2),
                 requestTimeout: requestTimeout, retry: RetryPolicy(maxAttempts: maxAttempts), pageSize: pageSize,
-                directoryUsersPerSecond: directoryUsersPerSecond, requestsPerSecond: requestsPerSecond),
+                directoryUsersPerSecond: directoryUsersPerSecond, requestsPerSecond: requestsPerSecond,
+                maxBodyBytes: maxBodyBytes),
             logger: .quiet, clock: clock)
     }
 
