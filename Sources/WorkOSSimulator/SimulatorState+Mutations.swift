@@ -74,7 +74,7 @@ extension SimulatorState {
     mutating func deleteGroup(_ id: String) {
         guard let group = groups[id] else { return }
         let now = tick()
-        for userID in sortedMembers(ofGroup: id) { groupsByUser[userID]?.remove(id) }
+        for userID in sortedMembers(ofGroup: id) { Self.removeSorted(id, from: &groupsByUser[userID, default: []]) }
         membersByGroup[id] = nil
         groups[id] = nil
         Self.removeSorted(id, from: &groupIDsByDirectory[group.directoryID, default: []])

@@ -19,8 +19,10 @@ struct SimulatorState {
     var userIDsByDirectory: [String: [String]] = [:]
     var groups: [String: SimulatedGroup] = [:]
     var groupIDsByDirectory: [String: [String]] = [:]
-    var membersByGroup: [String: Set<String>] = [:]
-    var groupsByUser: [String: Set<String>] = [:]
+    /// Member ids of each group, sorted.
+    var membersByGroup: [String: [String]] = [:]
+    /// Group ids of each user, sorted.
+    var groupsByUser: [String: [String]] = [:]
     /// The last record of each deleted user, by `directoryID|idpID`, for rehires.
     var departed: [String: SimulatedUser] = [:]
     var events: [SimulatedEvent] = []
@@ -64,15 +66,26 @@ struct SimulatorState {
 
     // MARK: - Sorted id lists
 
-    static func insertSorted(_ id: String, into ids: inout [String]) {
+    /// Inserts keeping the order; false when already present.
+    @discardableResult
+    static func insertSorted(_ id: String, into ids: inout [String]) -> Bool {
+        if let last = ids.last, last < id {
+            ids.append(id)
+            return true
+        }
         let index = lowerBound(ids, id)
-        if index < ids.count, ids[index] == id { return }
+        if index < ids.count, ids[index] == id { return false }
         ids.insert(id, at: index)
+        return true
     }
 
-    static func removeSorted(_ id: String, from ids: inout [String]) {
+    /// Removes if present; false when absent.
+    @discardableResult
+    static func removeSorted(_ id: String, from ids: inout [String]) -> Bool {
         let index = lowerBound(ids, id)
-        if index < ids.count, ids[index] == id { ids.remove(at: index) }
+        guard index < ids.count, ids[index] == id else { return false }
+        ids.remove(at: index)
+        return true
     }
 
     /// First index whose id is >= `id`.
@@ -100,11 +113,11 @@ struct SimulatorState {
     // MARK: - Reading
 
     func sortedMembers(ofGroup groupID: String) -> [String] {
-        (membersByGroup[groupID] ?? []).sorted()
+        membersByGroup[groupID] ?? []
     }
 
     func sortedGroups(ofUser userID: String) -> [String] {
-        (groupsByUser[userID] ?? []).sorted()
+        groupsByUser[userID] ?? []
     }
 
     // MARK: - Events
@@ -157,8 +170,8 @@ struct SimulatorState {
 
     mutating func addMembershipRecord(user userID: String, group groupID: String, at now: Int64) {
         guard let user = users[userID], let group = groups[groupID], user.directoryID == group.directoryID else { return }
-        guard membersByGroup[groupID, default: []].insert(userID).inserted else { return }
-        groupsByUser[userID, default: []].insert(groupID)
+        guard Self.insertSorted(userID, into: &membersByGroup[groupID, default: []]) else { return }
+        Self.insertSorted(groupID, into: &groupsByUser[userID, default: []])
         if !generating {
             record("dsync.group.user_added", directoryID: user.directoryID, organizationID: user.organizationID,
                    subjectID: userID, data: Render.membership(user: user, group: group), at: now)
@@ -167,8 +180,8 @@ struct SimulatorState {
 
     mutating func removeMembershipRecord(user userID: String, group groupID: String, at now: Int64) {
         guard let user = users[userID], let group = groups[groupID] else { return }
-        guard membersByGroup[groupID]?.remove(userID) != nil else { return }
-        groupsByUser[userID]?.remove(groupID)
+        guard Self.removeSorted(userID, from: &membersByGroup[groupID, default: []]) else { return }
+        Self.removeSorted(groupID, from: &groupsByUser[userID, default: []])
         record("dsync.group.user_removed", directoryID: user.directoryID, organizationID: user.organizationID,
                subjectID: userID, data: Render.membership(user: user, group: group), at: now)
     }
