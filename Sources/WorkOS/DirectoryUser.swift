@@ -82,10 +82,10 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
         directoryID = try container.decode(String.self, forKey: .directoryID)
         organizationID = try container.decodeIfPresent(String.self, forKey: .organizationID)
         idpID = try container.decodeIfPresent(String.self, forKey: .idpID) ?? ""
-        let legacyEmails = (try? container.decodeIfPresent([LegacyEmail].self, forKey: .emails)) ?? []
         if container.contains(.email) {
             email = try container.decodeIfPresent(String.self, forKey: .email)
         } else {
+            let legacyEmails = (try? container.decodeIfPresent([LegacyEmail].self, forKey: .emails)) ?? []
             email = (legacyEmails.first { $0.primary == true } ?? legacyEmails.first)?.value
         }
         firstName = try container.decodeIfPresent(String.self, forKey: .firstName)

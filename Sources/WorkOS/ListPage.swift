@@ -8,6 +8,18 @@ extension DirectoryUser: WorkOSListable {}
 extension DirectoryGroup: WorkOSListable {}
 extension Event: WorkOSListable {}
 
+/// A directory user read only for its ids (membership listings need no more,
+/// and decoding a whole user costs an order of magnitude more).
+struct MemberReference: WorkOSListable {
+    var id: String
+    var directoryID: String
+
+    private enum CodingKeys: String, CodingKey {
+        case id
+        case directoryID = "directory_id"
+    }
+}
+
 /// One page of a WorkOS list endpoint.
 public struct ListPage<Item: WorkOSListable>: Sendable, Hashable {
     public var items: [Item]

@@ -110,10 +110,10 @@ extension WorkOSClient {
     }
 
     private func collectMembers(of group: DirectoryGroup, directoryID: String) async throws -> SnapshotPart {
-        var filter = DuplicateFilter<DirectoryUser>(endpoint: Endpoint.listDirectoryUsers.displayName)
+        var filter = DuplicateFilter<MemberReference>(endpoint: Endpoint.listDirectoryUsers.displayName)
         var ids: [String] = []
         var pages = 0
-        for try await page in memberPages(of: group) {
+        for try await page in memberReferencePages(of: group) {
             pages += 1
             for user in page.items where try filter.admit(user) {
                 try Self.requireDirectory(

@@ -181,6 +181,14 @@ public final class WorkOSClient: Sendable {
                 endpoint: .listDirectoryUsers, query: [("group", group.id)], directoryID: group.directoryID))
     }
 
+    /// Like ``memberPages(of:)``, decoding only ids.
+    func memberReferencePages(of group: DirectoryGroup) -> PageSequence<MemberReference> {
+        PageSequence(
+            client: self,
+            request: ListRequest(
+                endpoint: .listDirectoryUsers, query: [("group", group.id)], directoryID: group.directoryID))
+    }
+
     /// Pages of `GET /directory_groups?directory=`.
     public func groupPages(directoryID: String) -> PageSequence<DirectoryGroup> {
         PageSequence(

@@ -26,6 +26,17 @@ import WorkOS
         #expect(user.updatedAt != nil)
     }
 
+    @Test func jsonValuesKeepTheirTypes() throws {
+        let json = #"{"a":true,"b":1,"c":"x","d":null,"e":[1,"y",false,[]],"f":{"g":2.5,"h":{}},"i":"true","j":"1"}"#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        #expect(value == .object([
+            "a": .bool(true), "b": .number(1), "c": .string("x"), "d": .null,
+            "e": .array([.number(1), .string("y"), .bool(false), .array([])]),
+            "f": .object(["g": .number(2.5), "h": .object([:])]), "i": .string("true"), "j": .string("1"),
+        ]))
+        #expect(value.canonicalText == #"{"a":true,"b":1,"c":"x","d":null,"e":[1,"y",false,[]],"f":{"g":2.5,"h":{}},"i":"true","j":"1"}"#)
+    }
+
     @Test func userWithoutStateIsUndecodableRatherThanInactive() {
         let json = #"{"id":"u","directory_id":"d","idp_id":"i","email":null}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(DirectoryUser.self, from: Data(json.utf8)) }

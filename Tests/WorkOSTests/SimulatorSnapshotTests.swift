@@ -17,7 +17,9 @@ extension LoopbackSimulatorTests {
             let directory = try await client.directory(directoryID)
             #expect(directory.state.isHealthy)
 
+            let started = ContinuousClock.now
             let snapshot = try await client.snapshot(of: directory)
+            let elapsed = started.duration(to: .now)
 
             let truth = harness.groundTruth(directoryID)
             #expect(snapshot.users.count == 10_000)
@@ -41,7 +43,7 @@ extension LoopbackSimulatorTests {
             // One request per page, plus the directory itself.
             let statistics = harness.simulator.statistics
             #expect(statistics.totalRequests == snapshot.pagesFetched + 1)
-            print("10,000 users, 200 groups, \(membershipCount) memberships in \(snapshot.pagesFetched) pages")
+            print("10,000 users, 200 groups, \(membershipCount) memberships in \(snapshot.pagesFetched) pages, \(elapsed)")
         }
 
         @Test func randomFaultsAreRetriedAndTheSnapshotIsUnchanged() async throws {
