@@ -13,7 +13,7 @@ import Synchronization
 /// All state sits behind one `Mutex`; requests are served on plain threads.
 public final class WorkOSSimulator: Sendable {
     private let state: Mutex<SimulatorState>
-    private let server: Mutex<LoopbackHTTPServer?> = Mutex(nil)
+    private let server: Mutex<(LoopbackHTTPServer, String)?> = Mutex(nil)
 
     public init(_ configuration: SimulatorConfiguration) {
         var initial = SimulatorState(configuration: configuration)
@@ -24,19 +24,29 @@ public final class WorkOSSimulator: Sendable {
     // MARK: - Server
 
     /// Starts serving; returns the base URL, e.g. `http://127.0.0.1:54321`.
+    /// When already started, returns the running server's URL.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0) throws -> URL {
+        if let running = baseURL { return running }
         let server = LoopbackHTTPServer(host: host, port: port) { [self] request in handle(request) }
         let bound = try server.start()
-        self.server.withLock { $0 = server }
+        self.server.withLock { $0 = (server, host) }
         return URL(string: "http://\(host):\(bound)")!
+    }
+
+    /// The base URL while serving, else nil.
+    public var baseURL: URL? {
+        server.withLock { running in
+            guard let (server, host) = running, let port = server.port else { return nil }
+            return URL(string: "http://\(host):\(port)")
+        }
     }
 
     /// Stops serving: closes the listener and every open connection.
     public func stop() {
         let running = server.withLock { server -> LoopbackHTTPServer? in
             defer { server = nil }
-            return server
+            return server?.0
         }
         running?.stop()
     }

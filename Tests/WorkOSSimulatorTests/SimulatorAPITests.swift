@@ -16,6 +16,25 @@ struct SimulatorAPITests {
         #expect(harness.simulator.statistics.countByStatus[401] == 3)
     }
 
+    @Test func startIsIdempotentAndStopEndsServing() throws {
+        let simulator = WorkOSSimulator(SimulatorConfiguration(usersPerDirectory: 1, rateLimit: nil))
+        let url = try simulator.start()
+        #expect(try simulator.start() == url)
+        #expect(simulator.baseURL == url)
+        let port = try #require(url.port)
+        #expect(try rawRequest(port: port, target: "/directories", headers: [("Authorization", "Bearer sk_test_simulator")])
+            .response().status == 200)
+        simulator.stop()
+        #expect(simulator.baseURL == nil)
+        #expect(throws: RawHTTPError.self) { _ = try RawConnection(port: port) }
+        // Serving again keeps the data.
+        let again = try simulator.start()
+        defer { simulator.stop() }
+        let body = try rawRequest(port: again.port!, target: "/directories",
+                                  headers: [("Authorization", "Bearer sk_test_simulator")]).response()
+        #expect(body.data.count == 2)
+    }
+
     @Test func everyResponseCarriesARequestID() throws {
         let harness = try SimulatorHarness()
         let first = try harness.get("/directories")
