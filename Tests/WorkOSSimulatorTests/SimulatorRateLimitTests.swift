@@ -8,14 +8,25 @@ struct SimulatorRateLimitTests {
         let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 5, rateLimit: RateLimit()))
         let (first, second) = (harness.simulator.directoryIDs[0], harness.simulator.directoryIDs[1])
         let group = harness.simulator.groups(in: first)[0].id
-        // Four calls (directory= and group= both count) pass, the fifth within the second is refused.
-        for target in ["directory=\(first)", "group=\(group)", "directory=\(first)", "directory=\(first)"] {
-            #expect(try harness.get("/directory_users?\(target)").status == 200)
+        let clock = ContinuousClock()
+        // A loaded machine may stretch the burst past one second: then try again with fresh windows.
+        var statuses: [Int] = []
+        var refused: RawResponse?
+        for _ in 0..<3 {
+            harness.simulator.setRateLimit(RateLimit())
+            harness.simulator.resetStatistics()
+            let start = clock.now
+            // directory= and group= both count against the directory.
+            statuses = try ["directory=\(first)", "group=\(group)", "directory=\(first)", "directory=\(first)"]
+                .map { try harness.get("/directory_users?\($0)").status }
+            refused = try harness.get("/directory_users?directory=\(first)")
+            if clock.now - start < .milliseconds(900) { break }
         }
-        let refused = try harness.get("/directory_users?directory=\(first)")
-        #expect(refused.status == 429)
-        #expect(refused.text == #""Ratelimited""#)
-        #expect(Int(refused.header("Retry-After") ?? "") ?? 0 >= 1)
+        #expect(statuses == [200, 200, 200, 200])
+        let response = try #require(refused)
+        #expect(response.status == 429)
+        #expect(response.text == #""Ratelimited""#)
+        #expect(Int(response.header("Retry-After") ?? "") ?? 0 >= 1)
         // Another directory has its own budget; other endpoints are not limited per directory.
         #expect(try harness.get("/directory_users?directory=\(second)").status == 200)
         #expect(try harness.get("/directory_groups?directory=\(first)").status == 200)
