@@ -75,7 +75,7 @@ extension WorkOSClient {
             "WorkOS directory listed",
             metadata: [
                 "users": "\(users.count)", "groups": "\(groups.count)", "pages": "\(pages)",
-                "elapsed_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "elapsed_ms": "\(Self.milliseconds(elapsed))",
             ])
         return DirectorySnapshot(
             directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages)

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import Metrics
 import Synchronization
 
 /// The WorkOS Directory Sync API client.
@@ -107,7 +108,7 @@ public final class WorkOSClient: Sendable {
     let logger: Logger
     let clock: any WorkOSClock
     let random: @Sendable () -> Double
-    let metrics = WorkOSMetrics()
+    let metrics: WorkOSMetrics
     private let keyBucket: TokenBucket?
     private let directoryBuckets = Mutex<[String: TokenBucket]>([:])
 
@@ -116,11 +117,14 @@ public final class WorkOSClient: Sendable {
     ///   - logger: the caller's logger; the client adds `workos.*` metadata and never logs the key.
     ///   - clock: time for pacing and backoff (inject ``VirtualClock`` in tests).
     ///   - random: a uniform draw in `0..<1` for jitter.
+    ///   - metricsFactory: where counters go; nil for `MetricsSystem.factory` (the bootstrapped one).
     public init(
         configuration: Configuration, logger: Logger, transport: (any HTTPTransport)? = nil,
-        clock: any WorkOSClock = SystemClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        clock: any WorkOSClock = SystemClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.configuration = configuration
+        self.metrics = WorkOSMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         self.logger = logger
         self.clock = clock
         self.random = random
@@ -264,9 +268,16 @@ public final class WorkOSClient: Sendable {
             let failure: WorkOSError
             var retryAfter: Duration? = nil
             do {
+                let sent = clock.now()
                 let response = try await transport.send(request)
                 let status = response.status
                 metrics.request(endpoint, status: String(status))
+                logger.debug(
+                    "WorkOS response",
+                    metadata: [
+                        "status": "\(status)", "attempt": "\(attempt)", "request_id": "\(response.requestID ?? "")",
+                        "elapsed_ms": "\(Self.milliseconds(clock.now() - sent))",
+                    ])
                 if (200..<300).contains(status) {
                     do {
                         return try decode(response)
@@ -308,15 +319,15 @@ public final class WorkOSClient: Sendable {
             }
             let delay = policy.delay(attempt: attempt, retryAfter: retryAfter, random: random())
             if failure.status == 429 {
-                // Hold back every caller of this budget, not just this one.
-                bucket(for: call)?.pause(for: delay)
+                // Hold back every caller of this budget (the directory's, else the key's), not just this one.
+                (bucket(for: call) ?? keyBucket)?.pause(for: delay)
             }
             metrics.retry(endpoint)
             logger.notice(
                 "WorkOS request will be retried",
                 metadata: [
                     "error": "\(failure)", "attempt": "\(attempt)",
-                    "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    "delay_ms": "\(Self.milliseconds(delay))",
                 ])
             try await clock.sleep(for: delay)
         }
@@ -354,6 +365,10 @@ public final class WorkOSClient: Sendable {
         var headers = ["Accept": "application/json"]
         if call.body != nil { headers["Content-Type"] = "application/json" }
         return headers
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters.

@@ -11,15 +11,20 @@ final class WorkOSMetrics: Sendable {
     private let requests = Mutex<[String: Counter]>([:])
     private let retries: [String: Counter]
     private let rateLimited: [String: Counter]
+    private let factory: any MetricsFactory
 
-    init() {
+    /// Counters of every endpoint are registered at zero up front.
+    init(factory: any MetricsFactory) {
+        self.factory = factory
         var retries: [String: Counter] = [:]
         var rateLimited: [String: Counter] = [:]
         for endpoint in WorkOSClient.Endpoint.allCases {
             retries[endpoint.rawValue] = Counter(
-                label: "workos_dsync_api_retries_total", dimensions: [("endpoint", endpoint.rawValue)])
+                label: "workos_dsync_api_retries_total", dimensions: [("endpoint", endpoint.rawValue)],
+                factory: factory)
             rateLimited[endpoint.rawValue] = Counter(
-                label: "workos_dsync_api_rate_limited_total", dimensions: [("endpoint", endpoint.rawValue)])
+                label: "workos_dsync_api_rate_limited_total", dimensions: [("endpoint", endpoint.rawValue)],
+                factory: factory)
         }
         self.retries = retries
         self.rateLimited = rateLimited
@@ -31,7 +36,7 @@ final class WorkOSMetrics: Sendable {
             if let counter = counters[key] { return counter }
             let counter = Counter(
                 label: "workos_dsync_api_requests_total",
-                dimensions: [("endpoint", endpoint.rawValue), ("status", status)])
+                dimensions: [("endpoint", endpoint.rawValue), ("status", status)], factory: factory)
             counters[key] = counter
             return counter
         }

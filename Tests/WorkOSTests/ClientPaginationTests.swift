@@ -7,14 +7,14 @@ import WorkOS
 @Suite struct ClientPaginationTests {
     static func client(
         _ transport: ScriptedTransport, clock: VirtualClock = VirtualClock(), pageCeiling: Int = 100_000,
-        maxAttempts: Int = 8
+        maxAttempts: Int = 8, metrics: RecordingMetrics = RecordingMetrics()
     ) -> WorkOSClient {
         WorkOSClient(
             configuration: .init(
                 baseURL: URL(string: "https://workos.test")!, apiKey: "sk_test_secret",
                 retry: RetryPolicy(maxAttempts: maxAttempts), pageCeiling: pageCeiling,
                 directoryUsersPerSecond: .infinity, requestsPerSecond: .infinity),
-            logger: .quiet, transport: transport, clock: clock, random: { 0.5 })
+            logger: .quiet, transport: transport, clock: clock, random: { 0.5 }, metricsFactory: metrics)
     }
 
     static func collect(_ pages: PageSequence<DirectoryUser>) async throws -> [String] {
@@ -85,8 +85,20 @@ import WorkOS
             }
         }
         let clock = VirtualClock()
-        let ids = try await Self.collect(Self.client(transport, clock: clock).userPages(directoryID: "directory_1"))
+        let metrics = RecordingMetrics()
+        let ids = try await Self.collect(
+            Self.client(transport, clock: clock, metrics: metrics).userPages(directoryID: "directory_1"))
         #expect(ids == ["u1"])
+        let endpoint = ("endpoint", "directory_users")
+        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "transport")]) == 1)
+        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "503")]) == 1)
+        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "429")]) == 1)
+        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "200")]) == 1)
+        #expect(metrics.counter("workos_dsync_api_retries_total", [endpoint]) == 3)
+        #expect(metrics.counter("workos_dsync_api_rate_limited_total", [endpoint]) == 1)
+        // Retry and rate-limit counters of every endpoint exist from the start, at zero.
+        #expect(metrics.counter("workos_dsync_api_retries_total", [("endpoint", "events")]) == 0)
+        #expect(metrics.counter("workos_dsync_api_rate_limited_total", [("endpoint", "portal_generate_link")]) == 0)
         // random 0.5: 125 ms, 250 ms of jittered backoff, then Retry-After's 2 s exactly.
         #expect(clock.sleeps == [.milliseconds(125), .milliseconds(250), .seconds(2)])
     }

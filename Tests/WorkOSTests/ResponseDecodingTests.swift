@@ -99,7 +99,7 @@ import WorkOS
         #expect(error?.code == .unauthorized)
         #expect(!"\(configuration)".contains("sk_live"))
         let logged = sink.lines
-        #expect(logged.count == 3)
+        #expect(logged.count == 6)  // 3 responses at debug, 2 retry notices, 1 failure warning
         #expect(logged.allSatisfy { !$0.contains("sk_live") })
         #expect(transport.requests.allSatisfy { $0.bearerToken == secret })
     }
