@@ -3,7 +3,7 @@
 /// Defaults: API key `sk_test_simulator`, seed 1, 2 directories of 100 users
 /// and 10 groups each, embedded `groups` empty (post-2026 behaviour),
 /// deactivated users deleted (WorkOS default since 2023), WorkOS's rate limits
-/// on, no added latency.
+/// on, no added latency, deprecated user fields included.
 public struct SimulatorConfiguration: Sendable {
     /// The only accepted `Authorization: Bearer` token. A secret in real life: never log it.
     public var apiKey: String = "sk_test_simulator"
@@ -23,6 +23,9 @@ public struct SimulatorConfiguration: Sendable {
     public var rateLimit: RateLimit? = RateLimit()
     /// Added to every response before it is sent.
     public var latency: Duration = .zero
+    /// When false, users are served without the deprecated `emails`, `username`,
+    /// `job_title` and `raw_attributes` (WorkOS may drop them); events keep them.
+    public var includeDeprecatedFields: Bool = true
 
     public init(
         apiKey: String = "sk_test_simulator",
@@ -33,7 +36,8 @@ public struct SimulatorConfiguration: Sendable {
         embeddedGroups: Bool = false,
         deactivation: Deactivation = .delete,
         rateLimit: RateLimit? = RateLimit(),
-        latency: Duration = .zero
+        latency: Duration = .zero,
+        includeDeprecatedFields: Bool = true
     ) {
         self.apiKey = apiKey
         self.seed = seed
@@ -44,6 +48,7 @@ public struct SimulatorConfiguration: Sendable {
         self.deactivation = deactivation
         self.rateLimit = rateLimit
         self.latency = latency
+        self.includeDeprecatedFields = includeDeprecatedFields
     }
 }
 

@@ -177,7 +177,11 @@ extension SimulatorState {
 
     func userJSON(_ user: SimulatedUser) -> JSON {
         let embedded = configuration.embeddedGroups ? sortedGroups(ofUser: user.id).compactMap { groups[$0] } : []
-        return Render.user(user, groups: embedded)
+        var members = Render.userMembers(user, groups: embedded)
+        if !configuration.includeDeprecatedFields {
+            members.removeAll { ["emails", "username", "job_title", "raw_attributes"].contains($0.0) }
+        }
+        return .object(members)
     }
 
     mutating func listUsers(_ request: HTTPRequest, now: ContinuousClock.Instant) -> RouteResponse {

@@ -172,6 +172,14 @@ struct SimulatorAPITests {
         #expect(try harness.get("/directory_users/\(userID)").object["id"] as? String == userID)
     }
 
+    @Test func deprecatedUserFieldsCanBeLeftOut() throws {
+        let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 2, rateLimit: nil, includeDeprecatedFields: false))
+        let user = try #require(try harness.get("/directory_users?directory=\(harness.simulator.directoryIDs[0])").data.first)
+        for key in ["emails", "username", "job_title", "raw_attributes"] { #expect(user[key] == nil, "\(key) left out") }
+        #expect(user["email"] != nil)
+        #expect(user["custom_attributes"] != nil)
+    }
+
     @Test func directoryFiltersSelect() throws {
         let harness = try SimulatorHarness(SimulatorConfiguration(directories: 3, usersPerDirectory: 1, rateLimit: nil))
         let second = try #require(harness.simulator.directories().dropFirst().first)
