@@ -51,26 +51,3 @@ public struct SimulatorConfiguration: Sendable {
         self.includeDeprecatedFields = includeDeprecatedFields
     }
 }
-
-/// WorkOS's documented rate limits, as sliding windows.
-///
-/// Defaults: 4 requests per second per directory on `GET /directory_users`
-/// (calls with `directory=` or `group=` of it), 6,000 requests per 60 s per
-/// API key overall. Requests refused with 429 do not use up the window.
-public struct RateLimit: Sendable, Hashable {
-    public var directoryUsersPerSecond: Double = 4
-    public var requestsPerMinutePerKey: Int = 6000
-
-    public init(directoryUsersPerSecond: Double = 4, requestsPerMinutePerKey: Int = 6000) {
-        self.directoryUsersPerSecond = directoryUsersPerSecond
-        self.requestsPerMinutePerKey = requestsPerMinutePerKey
-    }
-}
-
-/// What WorkOS does with a user who leaves the directory.
-public enum Deactivation: String, Sendable, Hashable, CaseIterable {
-    /// The user is deleted (`dsync.user.deleted`) and vanishes from listings: WorkOS's default since 2023.
-    case delete
-    /// The user stays listed with `state: "inactive"` (`dsync.user.updated`).
-    case keepInactive
-}
