@@ -4,6 +4,8 @@ indirect enum JSON: Sendable {
     case bool(Bool)
     case int(Int)
     case string(String)
+    /// Milliseconds since 1970, written in the `TimestampStyle` chosen at serialization.
+    case timestamp(Int64)
     case array([JSON])
     case object([(String, JSON)])
 
@@ -15,23 +17,24 @@ indirect enum JSON: Sendable {
         .object(values.keys.sorted().map { ($0, .string(values[$0]!)) })
     }
 
-    func serialized() -> [UInt8] {
+    func serialized(timestamps style: TimestampStyle = .iso8601) -> [UInt8] {
         var output: [UInt8] = []
-        write(to: &output)
+        write(to: &output, style)
         return output
     }
 
-    private func write(to output: inout [UInt8]) {
+    private func write(to output: inout [UInt8], _ style: TimestampStyle) {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
         case .int(let value): output.append(contentsOf: String(value).utf8)
         case .string(let value): JSON.writeString(value, to: &output)
+        case .timestamp(let milliseconds): JSON.writeString(Timestamp.format(milliseconds: milliseconds, style), to: &output)
         case .array(let values):
             output.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                value.write(to: &output)
+                value.write(to: &output, style)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let members):
@@ -40,7 +43,7 @@ indirect enum JSON: Sendable {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
                 JSON.writeString(key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                value.write(to: &output)
+                value.write(to: &output, style)
             }
             output.append(UInt8(ascii: "}"))
         }

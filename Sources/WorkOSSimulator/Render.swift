@@ -2,7 +2,7 @@ import Foundation
 
 /// The JSON shapes WorkOS serves (checked against the WorkOS Python SDK models).
 enum Render {
-    static func time(_ date: Foundation.Date) -> JSON { .string(Timestamp.iso8601(milliseconds: SimulatorState.millis(date))) }
+    static func time(_ date: Foundation.Date) -> JSON { .timestamp(SimulatorState.millis(date)) }
 
     static func fullName(_ user: SimulatedUser) -> String? {
         let parts = [user.firstName, user.lastName].compactMap { $0 }.filter { !$0.isEmpty }

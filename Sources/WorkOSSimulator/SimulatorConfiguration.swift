@@ -26,6 +26,9 @@ public struct SimulatorConfiguration: Sendable {
     /// When false, users are served without the deprecated `emails`, `username`,
     /// `job_title` and `raw_attributes` (WorkOS may drop them); events keep them.
     public var includeDeprecatedFields: Bool = true
+    /// How `created_at`/`updated_at` are written: WorkOS's usual ISO-8601 with `Z`,
+    /// or the legacy form with a space and no zone.
+    public var timestampStyle: TimestampStyle = .iso8601
 
     public init(
         apiKey: String = "sk_test_simulator",
@@ -37,7 +40,8 @@ public struct SimulatorConfiguration: Sendable {
         deactivation: Deactivation = .delete,
         rateLimit: RateLimit? = RateLimit(),
         latency: Duration = .zero,
-        includeDeprecatedFields: Bool = true
+        includeDeprecatedFields: Bool = true,
+        timestampStyle: TimestampStyle = .iso8601
     ) {
         self.apiKey = apiKey
         self.seed = seed
@@ -49,5 +53,6 @@ public struct SimulatorConfiguration: Sendable {
         self.rateLimit = rateLimit
         self.latency = latency
         self.includeDeprecatedFields = includeDeprecatedFields
+        self.timestampStyle = timestampStyle
     }
 }

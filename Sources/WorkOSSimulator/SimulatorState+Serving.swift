@@ -117,7 +117,7 @@ extension SimulatorState {
     mutating func finish(_ status: Int, json: JSON, extraHeaders: [(String, String)] = [], requestID: String) -> HTTPReply {
         var headers = [("Content-Type", "application/json; charset=utf-8")] + extraHeaders
         if status == 429 { headers.append(("Retry-After", "1")) }
-        let body = status == 429 ? Array("\"Ratelimited\"".utf8) : json.serialized()
+        let body = status == 429 ? Array("\"Ratelimited\"".utf8) : json.serialized(timestamps: configuration.timestampStyle)
         return finish(status, headers: headers, body: body, requestID: requestID)
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Milliseconds since 1970 ↔ WorkOS's ISO-8601 text (`2025-01-06T09:00:00.000Z`).
 enum Timestamp {
     /// Formats UTC with milliseconds and `Z`, without Foundation formatters.
@@ -22,6 +24,15 @@ enum Timestamp {
         }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
             + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(millis, 3))Z"
+    }
+
+    /// Formats in the given style.
+    static func format(milliseconds: Int64, _ style: TimestampStyle) -> String {
+        let text = iso8601(milliseconds: milliseconds)
+        switch style {
+        case .iso8601: return text
+        case .spaceWithoutZone: return String(text.dropLast()).replacingOccurrences(of: "T", with: " ")
+        }
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (the form WorkOS accepts for `range_start`/`range_end`).

@@ -53,6 +53,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds added to every response.")
     var latencyMs = 0
 
+    @Flag(help: "Serve users without the deprecated emails, username, job_title and raw_attributes.")
+    var noDeprecatedFields = false
+
+    @Flag(help: "Write timestamps with a space and no zone (2025-01-06 09:00:00.000), as some older records do.")
+    var legacyTimestamps = false
+
     @Flag(help: "Apply one change of every kind to the last directory (counts unchanged), so /events has one event of each dsync type.")
     var sampleEvents = false
 
@@ -62,6 +68,7 @@ struct SimulateCommand: AsyncParsableCommand {
             throw ValidationError("--users, --groups and --directories must not be negative.")
         }
         guard !apiKey.isEmpty else { throw ValidationError("--api-key must not be empty.") }
+        guard latencyMs >= 0 else { throw ValidationError("--latency-ms must not be negative.") }
     }
 
     func run() async throws {
@@ -69,7 +76,8 @@ struct SimulateCommand: AsyncParsableCommand {
             apiKey: apiKey, seed: seed, directories: directories, usersPerDirectory: users,
             groupsPerDirectory: groups, embeddedGroups: embeddedGroups,
             deactivation: deactivation == .delete ? .delete : .keepInactive,
-            rateLimit: noRateLimit ? nil : RateLimit(), latency: .milliseconds(latencyMs)
+            rateLimit: noRateLimit ? nil : RateLimit(), latency: .milliseconds(latencyMs),
+            includeDeprecatedFields: !noDeprecatedFields, timestampStyle: legacyTimestamps ? .spaceWithoutZone : .iso8601
         ))
         if sampleEvents, let last = simulator.directoryIDs.last {
             simulator.applySampleChanges(in: last)

@@ -180,6 +180,13 @@ struct SimulatorAPITests {
         #expect(user["custom_attributes"] != nil)
     }
 
+    @Test(arguments: [(TimestampStyle.iso8601, "2025-01-06T09:00:01.000Z"), (.spaceWithoutZone, "2025-01-06 09:00:01.000")])
+    func timestampsFollowTheStyle(style: TimestampStyle, firstDirectoryCreatedAt: String) throws {
+        let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 1, rateLimit: nil, timestampStyle: style))
+        let directory = try harness.get("/directories/\(harness.simulator.directoryIDs[0])").object
+        #expect(directory["created_at"] as? String == firstDirectoryCreatedAt)
+    }
+
     @Test func directoryFiltersSelect() throws {
         let harness = try SimulatorHarness(SimulatorConfiguration(directories: 3, usersPerDirectory: 1, rateLimit: nil))
         let second = try #require(harness.simulator.directories().dropFirst().first)
