@@ -59,10 +59,14 @@ public final class LoopbackHTTPServer: Sendable {
     /// The number of connections currently open.
     public var openConnections: Int { state.withLock { $0.connections.count } }
 
-    /// Binds, listens and starts accepting; returns the bound port.
+    /// Binds, listens and starts accepting; returns the bound port. Calling it
+    /// again while running returns the same port; a stopped server cannot restart
+    /// (make a new one).
     @discardableResult
     public func start() throws -> Int {
-        if let port = state.withLock({ $0.started ? $0.port : nil }) { return port }
+        let (running, stopped) = state.withLock { ($0.started ? $0.port : nil, $0.stopping) }
+        if stopped { throw StartError(operation: "start after stop", errno: EINVAL) }
+        if let running { return running }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(operation: "socket", errno: errno) }
         var yes: Int32 = 1

@@ -117,6 +117,7 @@ struct LoopbackHTTPServerTests {
         #expect(idle.waitForClose())
         #expect(throws: RawHTTPError.self) { _ = try RawConnection(port: port) }
         server.stop() // idempotent
+        #expect(throws: LoopbackHTTPServer.StartError.self) { try server.start() }
     }
 
     @Test func handlersRunConcurrentlyOnTheirOwnThreads() throws {
