@@ -113,14 +113,17 @@ def main():
             if any(u.directory_id != directory.id for u in users):
                 fail(f"{directory.id}: a user carries another directory_id")
             user_ids = {u.id for u in users}
+            directory_memberships = 0
             for group in groups:
                 members = all_items(call(sync.list_users, group=group.id))
                 if not {m.id for m in members} <= user_ids:
                     fail(f"group {group.id} lists users outside its directory")
-                total_memberships += len(members)
-            # Memberships seen from the other side: groups per user, for a few users.
-            for user in users[:5]:
-                call(sync.list_groups, user=user.id)
+                directory_memberships += len(members)
+            total_memberships += directory_memberships
+            # The same memberships seen from the other side: groups per user.
+            from_users = sum(len(all_items(call(sync.list_groups, user=user.id))) for user in users)
+            if from_users != directory_memberships:
+                fail(f"{directory.id}: {directory_memberships} memberships listed per group, {from_users} per user")
             single = sync.get_user(users[0].id)
             if single.id != users[0].id or single.email != users[0].email:
                 fail(f"get_user({users[0].id}) disagrees with the listing")
