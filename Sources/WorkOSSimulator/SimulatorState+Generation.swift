@@ -42,7 +42,7 @@ extension SimulatorState {
                 // so a few groups are large, most are small, and some users have none.
                 for (groupIndex, groupID) in groupIDs.enumerated()
                 where generator.chance(min(0.9, 0.8 / Double(groupIndex + 1))) {
-                    addMembershipRecord(user: userID, group: groupID, at: lastMillis)
+                    addMembershipRecord(user: userID, group: groupID)
                 }
             }
         }

@@ -17,7 +17,7 @@ extension SimulatorState {
         )
         insertUser(user)
         record("dsync.user.created", directoryID: directoryID, organizationID: directory.organizationID,
-               subjectID: id, data: Render.user(user, groups: nil), at: now)
+               subjectID: id, data: Render.user(user, groups: nil))
         return id
     }
 
@@ -54,7 +54,7 @@ extension SimulatorState {
         )
         insertGroup(group)
         record("dsync.group.created", directoryID: directoryID, organizationID: directory.organizationID,
-               subjectID: id, data: Render.group(group), at: now)
+               subjectID: id, data: Render.group(group))
         return id
     }
 
@@ -68,7 +68,7 @@ extension SimulatorState {
         var data = Render.groupMembers(group)
         data.append(("previous_attributes", .object([("name", .string(previousName))])))
         record("dsync.group.updated", directoryID: group.directoryID, organizationID: group.organizationID,
-               subjectID: id, data: .object(data), at: now)
+               subjectID: id, data: .object(data))
     }
 
     mutating func deleteGroup(_ id: String) {
@@ -79,7 +79,7 @@ extension SimulatorState {
         groups[id] = nil
         Self.removeSorted(id, from: &groupIDsByDirectory[group.directoryID, default: []])
         record("dsync.group.deleted", directoryID: group.directoryID, organizationID: group.organizationID,
-               subjectID: id, data: Render.group(group), at: now)
+               subjectID: id, data: Render.group(group))
     }
 
     mutating func setDirectoryState(_ directoryID: String, _ state: String) {
@@ -91,8 +91,7 @@ extension SimulatorState {
         directories[directoryID] = directory
         if state == "linked", !wasLinked {
             record("dsync.activated", directoryID: directoryID, organizationID: directory.organizationID,
-                   subjectID: directoryID, data: Render.directoryEvent(directory, eventState: "active", withDomains: true),
-                   at: now)
+                   subjectID: directoryID, data: Render.directoryEvent(directory, eventState: "active", withDomains: true))
         }
     }
 
@@ -116,7 +115,6 @@ extension SimulatorState {
         directory.state = "deleting"
         directory.updatedAt = Self.date(now)
         record("dsync.deleted", directoryID: directoryID, organizationID: directory.organizationID,
-               subjectID: directoryID, data: Render.directoryEvent(directory, eventState: "deleting", withDomains: false),
-               at: now)
+               subjectID: directoryID, data: Render.directoryEvent(directory, eventState: "deleting", withDomains: false))
     }
 }

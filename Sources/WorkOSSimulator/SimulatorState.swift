@@ -122,9 +122,10 @@ struct SimulatorState {
 
     // MARK: - Events
 
-    mutating func record(
-        _ type: String, directoryID: String, organizationID: String, subjectID: String, data: JSON, at milliseconds: Int64
-    ) {
+    /// Appends an event. Each event takes its own, later millisecond, so event
+    /// ids are strictly increasing in feed order even when one change emits several.
+    mutating func record(_ type: String, directoryID: String, organizationID: String, subjectID: String, data: JSON) {
+        let milliseconds = tick()
         let id = newID("event", at: milliseconds)
         events.append(SimulatedEvent(
             id: id, event: type, directoryID: directoryID, organizationID: organizationID,
@@ -156,7 +157,7 @@ struct SimulatorState {
         guard var user = users[id] else { return }
         let now = tick()
         for groupID in sortedGroups(ofUser: id) {
-            removeMembershipRecord(user: id, group: groupID, at: now)
+            removeMembershipRecord(user: id, group: groupID)
         }
         if let state = deletedState { user.state = state }
         user.updatedAt = Self.date(now)
@@ -165,25 +166,25 @@ struct SimulatorState {
         Self.removeSorted(id, from: &userIDsByDirectory[user.directoryID, default: []])
         departed["\(user.directoryID)|\(user.idpID)"] = user
         record("dsync.user.deleted", directoryID: user.directoryID, organizationID: user.organizationID,
-               subjectID: id, data: Render.user(user, groups: nil), at: now)
+               subjectID: id, data: Render.user(user, groups: nil))
     }
 
-    mutating func addMembershipRecord(user userID: String, group groupID: String, at now: Int64) {
+    mutating func addMembershipRecord(user userID: String, group groupID: String) {
         guard let user = users[userID], let group = groups[groupID], user.directoryID == group.directoryID else { return }
         guard Self.insertSorted(userID, into: &membersByGroup[groupID, default: []]) else { return }
         Self.insertSorted(groupID, into: &groupsByUser[userID, default: []])
         if !generating {
             record("dsync.group.user_added", directoryID: user.directoryID, organizationID: user.organizationID,
-                   subjectID: userID, data: Render.membership(user: user, group: group), at: now)
+                   subjectID: userID, data: Render.membership(user: user, group: group))
         }
     }
 
-    mutating func removeMembershipRecord(user userID: String, group groupID: String, at now: Int64) {
+    mutating func removeMembershipRecord(user userID: String, group groupID: String) {
         guard let user = users[userID], let group = groups[groupID] else { return }
         guard Self.removeSorted(userID, from: &membersByGroup[groupID, default: []]) else { return }
         Self.removeSorted(groupID, from: &groupsByUser[userID, default: []])
         record("dsync.group.user_removed", directoryID: user.directoryID, organizationID: user.organizationID,
-               subjectID: userID, data: Render.membership(user: user, group: group), at: now)
+               subjectID: userID, data: Render.membership(user: user, group: group))
     }
 
     /// Applies `change` to a user, bumps `updated_at` and emits `dsync.user.updated` with `previous_attributes`.
@@ -199,6 +200,6 @@ struct SimulatorState {
         var data = Render.userMembers(after, groups: nil)
         data.append(("previous_attributes", .object(previous)))
         record("dsync.user.updated", directoryID: after.directoryID, organizationID: after.organizationID,
-               subjectID: id, data: .object(data), at: now)
+               subjectID: id, data: .object(data))
     }
 }

@@ -174,11 +174,11 @@ public final class WorkOSSimulator: Sendable {
     }
 
     public func addMembership(user: String, group: String) {
-        state.withLock { $0.addMembershipRecord(user: user, group: group, at: $0.tick()) }
+        state.withLock { $0.addMembershipRecord(user: user, group: group) }
     }
 
     public func removeMembership(user: String, group: String) {
-        state.withLock { $0.removeMembershipRecord(user: user, group: group, at: $0.tick()) }
+        state.withLock { $0.removeMembershipRecord(user: user, group: group) }
     }
 
     /// Creates a group (`dsync.group.created`); returns its id, or "" when the directory is unknown.

@@ -114,6 +114,22 @@ struct SimulatorMutationTests {
         #expect(record["email"] as? String == leaver.email)
     }
 
+    @Test func oneChangeEmittingSeveralEventsKeepsTheFeedOrdered() throws {
+        let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 30, groupsPerDirectory: 12, rateLimit: nil))
+        let directory = harness.simulator.directoryIDs[0]
+        let busiest = try #require(harness.simulator.users(in: directory).max {
+            harness.simulator.groupIDs(ofUser: $0.id).count < harness.simulator.groupIDs(ofUser: $1.id).count
+        })
+        let groupCount = harness.simulator.groupIDs(ofUser: busiest.id).count
+        try #require(groupCount >= 3)
+        harness.simulator.deleteUser(busiest.id)
+        let truth = harness.simulator.events().map(\.id)
+        #expect(truth.count == groupCount + 1)
+        #expect(truth == truth.sorted() && Set(truth).count == truth.count, "strictly increasing ids")
+        let served = try Self.readFeed(harness, filter: "events=dsync.group.user_removed,dsync.user.deleted", limit: 1)
+        #expect(served.map(\.0) == truth, "one by one with `after`, nothing skipped")
+    }
+
     @Test func deactivationCanKeepInactiveUsers() throws {
         let harness = try SimulatorHarness(SimulatorConfiguration(usersPerDirectory: 10, deactivation: .keepInactive, rateLimit: nil))
         let directory = harness.simulator.directoryIDs[0]
