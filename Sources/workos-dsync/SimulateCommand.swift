@@ -83,12 +83,14 @@ struct SimulateCommand: AsyncParsableCommand {
             simulator.applySampleChanges(in: last)
         }
         let baseURL = try simulator.start(host: host, port: port)
-        let ready: [String: Any] = [
-            "ready": true, "base_url": baseURL.absoluteString, "api_key": simulator.apiKey,
-            "directories": simulator.directoryIDs,
-        ]
-        var line = try JSONSerialization.data(withJSONObject: ready, options: [.sortedKeys, .withoutEscapingSlashes])
-        line.append(UInt8(ascii: "\n"))
+        // Keys in a fixed order, so the line reads the same every time.
+        func json(_ value: Any) throws -> String {
+            let data = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+            return String(decoding: data, as: UTF8.self)
+        }
+        let ready = "{\"ready\":true,\"base_url\":\(try json(baseURL.absoluteString)),"
+            + "\"api_key\":\(try json(simulator.apiKey)),\"directories\":\(try json(simulator.directoryIDs))}\n"
+        let line = Data(ready.utf8)
         FileHandle.standardOutput.write(line)
         let signal = await Self.waitForTerminationSignal()
         simulator.stop()
