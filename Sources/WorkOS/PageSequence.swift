@@ -15,6 +15,7 @@ struct ListRequest: Sendable {
 /// a ``WorkOSError`` — and keeps failing on every later `next()` — on:
 /// - a page with no items but a non-null cursor (``WorkOSError/Code/emptyPageWithCursor``),
 /// - a cursor already followed (``WorkOSError/Code/repeatedCursor``),
+/// - an empty-string cursor, neither null nor usable (``WorkOSError/Code/malformedBody``),
 /// - more pages than the ceiling (``WorkOSError/Code/pageCeilingExceeded``),
 /// - any request failure after retries (non-JSON, truncated, HTTP errors, …).
 ///
@@ -77,6 +78,11 @@ public struct PageSequence<Item: WorkOSListable>: AsyncSequence, Sendable {
                     items: envelope.data, after: envelope.after, number: number, requestID: response.requestID)
             }
             pages = number
+            if page.after == "" {
+                throw WorkOSError(
+                    .malformedBody, endpoint: name, requestID: page.requestID,
+                    detail: "page \(number) has an empty cursor")
+            }
             if let next = page.after {
                 guard !page.items.isEmpty else {
                     throw WorkOSError(

@@ -61,10 +61,16 @@ public struct WorkOSError: Error, Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// libcurl codes that no retry can fix: bad URL or protocol, TLS
+    /// verification and CA-file problems (a configuration or interception
+    /// issue to report at once, not to hammer).
+    static let permanentCurlCodes: Set<Int> = [1, 3, 58, 60, 77, 83, 90, 91]
+
     /// Whether the client retries this failure (before attempts run out).
     public var isRetryable: Bool {
         switch code {
-        case .transport, .timeout, .truncatedBody: true
+        case .transport: curlCode.map { !Self.permanentCurlCodes.contains($0) } ?? true
+        case .timeout, .truncatedBody: true
         case .http: status.map(RetryPolicy.isRetryableStatus) ?? false
         default: false
         }

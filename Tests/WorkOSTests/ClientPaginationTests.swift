@@ -66,6 +66,24 @@ import WorkOS
         #expect(error?.code == .emptyPageWithCursor)
     }
 
+    @Test func anEmptyStringCursorIsNeitherAnEndNorACursor() async throws {
+        let transport = ScriptedTransport { _, _ in .json(userPage(["u1"], after: "")) }
+        let error = await #expect(throws: WorkOSError.self) {
+            _ = try await Self.collect(Self.client(transport).userPages(directoryID: "directory_1"))
+        }
+        #expect(error?.code == .malformedBody)
+    }
+
+    @Test func tlsVerificationFailuresAreNotRetried() async throws {
+        let transport = ScriptedTransport { _, _ in
+            throw HTTPTransportError(kind: .transport, code: 60, message: "SSL certificate problem: self-signed certificate")
+        }
+        let error = await #expect(throws: WorkOSError.self) { _ = try await Self.client(transport).listDirectories() }
+        #expect(error?.code == .transport)
+        #expect(error?.curlCode == 60)
+        #expect(transport.requests.count == 1)
+    }
+
     @Test func pageCeilingFails() async throws {
         let transport = ScriptedTransport { _, index in .json(userPage(["u\(index)"], after: "u\(index)")) }
         let error = await #expect(throws: WorkOSError.self) {
