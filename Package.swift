@@ -31,6 +31,7 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "WorkOSSimulator", dependencies: ["LoopbackHTTP"]),
@@ -59,6 +60,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
+        .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP"]),
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [

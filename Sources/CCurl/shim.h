@@ -36,4 +36,24 @@ static inline CURLcode dsync_curl_easy_getinfo_double(CURL *handle, CURLINFO inf
     return curl_easy_getinfo(handle, info, value);
 }
 
+typedef int (*dsync_curl_xferinfo_callback)(void *context, curl_off_t download_total, curl_off_t download_now,
+                                            curl_off_t upload_total, curl_off_t upload_now);
+
+static inline CURLcode dsync_curl_easy_setopt_xferinfo_function(CURL *handle, dsync_curl_xferinfo_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}
+
+static inline CURLcode dsync_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+/* CURL_GLOBAL_ALL is a macro expression Swift does not import. */
+static inline CURLcode dsync_curl_global_init_all(void) {
+    return curl_global_init(CURL_GLOBAL_ALL);
+}
+
+static inline long dsync_curl_error_size(void) {
+    return CURL_ERROR_SIZE;
+}
+
 #endif

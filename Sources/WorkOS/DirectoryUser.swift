@@ -4,7 +4,9 @@ public import Foundation
 ///
 /// `email` may be null. The deprecated `emails`, `username`, `job_title` and
 /// `raw_attributes` may be present or absent; when `email` is absent the
-/// primary entry of `emails` stands in for it. Unknown fields are ignored.
+/// primary entry of `emails` stands in for it. Unknown fields are ignored and
+/// unknown `state` values are kept; a missing `id`, `directory_id` or `state`
+/// makes the record (and so its listing) undecodable rather than guessed.
 public struct DirectoryUser: Sendable, Hashable, Decodable {
     public var id: String
     public var directoryID: String
@@ -80,17 +82,19 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
         directoryID = try container.decode(String.self, forKey: .directoryID)
         organizationID = try container.decodeIfPresent(String.self, forKey: .organizationID)
         idpID = try container.decodeIfPresent(String.self, forKey: .idpID) ?? ""
-        let legacyEmails = (try? container.decodeIfPresent([LegacyEmail].self, forKey: .emails)) ?? []
         if container.contains(.email) {
             email = try container.decodeIfPresent(String.self, forKey: .email)
         } else {
+            let legacyEmails = (try? container.decodeIfPresent([LegacyEmail].self, forKey: .emails)) ?? []
             email = (legacyEmails.first { $0.primary == true } ?? legacyEmails.first)?.value
         }
         firstName = try container.decodeIfPresent(String.self, forKey: .firstName)
         lastName = try container.decodeIfPresent(String.self, forKey: .lastName)
         username = try? container.decodeIfPresent(String.self, forKey: .username)
         jobTitle = try? container.decodeIfPresent(String.self, forKey: .jobTitle)
-        state = try container.decodeIfPresent(DirectoryUserState.self, forKey: .state) ?? .unknown("")
+        // Required: a record without a state is malformed, and failing the listing is safer
+        // than reading it as "not active" and disabling the account.
+        state = try container.decode(DirectoryUserState.self, forKey: .state)
         customAttributes = try container.decodeIfPresent(JSONValue.self, forKey: .customAttributes) ?? .null
         roleSlug = (try? container.decodeIfPresent(Role.self, forKey: .role))?.slug
         embeddedGroupIDs = ((try? container.decodeIfPresent([GroupReference].self, forKey: .groups)) ?? []).map(\.id)

@@ -1,0 +1,88 @@
+import Synchronization
+
+/// Paces requests to a rate: a token bucket checked at the moment of dispatch.
+///
+/// ``acquire()`` takes a token if one is there, otherwise sleeps until one
+/// will be and checks again. Tokens refill at `rate` per second up to
+/// `burst` (1 by default: requests at least `1/rate` apart, measured from
+/// the actual dispatch, so a late wake-up never squeezes the next request
+/// closer — which a server's sliding window would count against us).
+/// ``pause(for:)`` holds everyone back after a 429. Waiters are not queued
+/// in order; with the few callers per bucket that the client has, that is fine.
+public final class TokenBucket: Sendable {
+    /// The bucket's arithmetic, separate from any clock so it can be tested as a value.
+    public struct State: Sendable, Hashable {
+        public let rate: Double
+        public let burst: Double
+        /// Tokens available at `updated`.
+        public private(set) var tokens: Double
+        public private(set) var updated: Duration
+        /// No token is handed out before this instant (set by ``pause(until:)``).
+        public private(set) var pausedUntil: Duration = .zero
+
+        public init(rate: Double, burst: Double = 1, now: Duration = .zero) {
+            precondition(rate > 0, "rate must be positive")
+            self.rate = rate
+            self.burst = max(1, burst)
+            self.tokens = max(1, burst)
+            self.updated = now
+        }
+
+        /// Takes a token at `now` and returns nil, or returns how long to wait before asking again.
+        public mutating func take(now: Duration) -> Duration? {
+            if now > updated {
+                tokens = min(burst, tokens + Self.seconds(now - updated) * rate)
+                updated = now
+            }
+            if now < pausedUntil {
+                return pausedUntil - now
+            }
+            if tokens >= 1 {
+                tokens -= 1
+                return nil
+            }
+            return Self.duration((1 - tokens) / rate)
+        }
+
+        /// Hands out no token before `until` (a server said to wait).
+        public mutating func pause(until: Duration) {
+            pausedUntil = max(pausedUntil, until)
+        }
+
+        static func seconds(_ duration: Duration) -> Double {
+            let parts = duration.components
+            return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        }
+
+        static func duration(_ seconds: Double) -> Duration {
+            .nanoseconds(max(1, Int64((seconds * 1e9).rounded(.up))))
+        }
+    }
+
+    private let state: Mutex<State>
+    private let clock: any WorkOSClock
+
+    /// A bucket refilling at `rate` tokens per second, holding at most `burst`.
+    public init(rate: Double, burst: Double = 1, clock: any WorkOSClock) {
+        self.clock = clock
+        self.state = Mutex(State(rate: rate, burst: burst, now: clock.now()))
+    }
+
+    /// Waits for a token. Throws `CancellationError` if cancelled while waiting.
+    public func acquire() async throws {
+        while true {
+            let wait = state.withLock { $0.take(now: clock.now()) }
+            guard let wait else { return }
+            try await clock.sleep(for: wait)
+        }
+    }
+
+    /// Holds back every later acquisition for `duration` from now.
+    public func pause(for duration: Duration) {
+        let until = clock.now() + duration
+        state.withLock { $0.pause(until: until) }
+    }
+
+    /// The configured rate, tokens per second.
+    public var rate: Double { state.withLock { $0.rate } }
+}

@@ -1,0 +1,141 @@
+import Logging
+extension WorkOSClient {
+    /// A complete listing of one directory, or an error — never a partial snapshot.
+    ///
+    /// Lists every user (`/directory_users?directory=`), every group
+    /// (`/directory_groups?directory=`) and every group's members
+    /// (`/directory_users?group=`), with up to
+    /// ``Configuration/concurrencyPerDirectory`` listings in flight, all
+    /// paced under the directory's `/directory_users` budget. Fails with:
+    /// - any listing's ``WorkOSError`` (the others are cancelled),
+    /// - ``WorkOSError/Code/duplicateID`` for an id listed twice with different content,
+    /// - ``WorkOSError/Code/inconsistentListing`` for a member that is not in
+    ///   the user listing, or a record of another directory.
+    public func snapshot(of directory: Directory) async throws -> DirectorySnapshot {
+        var logger = logger
+        logger[metadataKey: "directory.id"] = "\(directory.id)"
+        let started = clock.now()
+        let directoryID = directory.id
+        let limit = configuration.concurrencyPerDirectory
+
+        let result = try await withThrowingTaskGroup(of: SnapshotPart.self) { group in
+            group.addTask { try await self.collectUsers(directoryID: directoryID) }
+            group.addTask { try await self.collectGroups(directoryID: directoryID) }
+            var inFlight = 2
+            var users: [DirectoryUser]?
+            var groups: [DirectoryGroup]?
+            var pendingGroups: [DirectoryGroup] = []
+            var memberships: [String: [String]] = [:]
+            var pages = 0
+
+            func launch(_ group: inout ThrowingTaskGroup<SnapshotPart, any Error>) {
+                while inFlight < limit || inFlight == 0, let next = pendingGroups.popLast() {
+                    group.addTask { try await self.collectMembers(of: next, directoryID: directoryID) }
+                    inFlight += 1
+                }
+            }
+
+            while let part = try await group.next() {
+                inFlight -= 1
+                switch part {
+                case .users(let list, let count):
+                    users = list
+                    pages += count
+                case .groups(let list, let count):
+                    groups = list
+                    pages += count
+                    pendingGroups = list.reversed()
+                case .members(let groupID, let ids, let count):
+                    memberships[groupID] = ids
+                    pages += count
+                }
+                launch(&group)
+            }
+            return (users ?? [], groups ?? [], memberships, pages)
+        }
+        let (users, groups, memberships, pages) = result
+
+        // Every member must be a listed user of this directory.
+        let userIDs = Set(users.map(\.id))
+        for group in groups {
+            let members = memberships[group.id] ?? []
+            if let stranger = members.first(where: { !userIDs.contains($0) }) {
+                throw WorkOSError(
+                    .inconsistentListing, endpoint: Endpoint.listDirectoryUsers.displayName,
+                    detail: "member \(stranger) of group \(group.id) is not in the user listing")
+            }
+        }
+        guard memberships.count == groups.count else {
+            throw WorkOSError(
+                .inconsistentListing, endpoint: Endpoint.listDirectoryUsers.displayName,
+                detail: "memberships of \(groups.count - memberships.count) groups missing")
+        }
+        let elapsed = clock.now() - started
+        logger.info(
+            "WorkOS directory listed",
+            metadata: [
+                "users": "\(users.count)", "groups": "\(groups.count)", "pages": "\(pages)",
+                "elapsed_ms": "\(Self.milliseconds(elapsed))",
+            ])
+        return DirectorySnapshot(
+            directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages)
+    }
+
+    private func collectUsers(directoryID: String) async throws -> SnapshotPart {
+        var filter = DuplicateFilter<DirectoryUser>(endpoint: Endpoint.listDirectoryUsers.displayName)
+        var users: [DirectoryUser] = []
+        var pages = 0
+        for try await page in userPages(directoryID: directoryID) {
+            pages += 1
+            for user in page.items where try filter.admit(user) {
+                try Self.requireDirectory(user.directoryID, directoryID, what: "user \(user.id)", page: page.requestID)
+                users.append(user)
+            }
+        }
+        return .users(users, pages: pages)
+    }
+
+    private func collectGroups(directoryID: String) async throws -> SnapshotPart {
+        var filter = DuplicateFilter<DirectoryGroup>(endpoint: Endpoint.listDirectoryGroups.displayName)
+        var groups: [DirectoryGroup] = []
+        var pages = 0
+        for try await page in groupPages(directoryID: directoryID) {
+            pages += 1
+            for group in page.items where try filter.admit(group) {
+                try Self.requireDirectory(group.directoryID, directoryID, what: "group \(group.id)", page: page.requestID)
+                groups.append(group)
+            }
+        }
+        return .groups(groups, pages: pages)
+    }
+
+    private func collectMembers(of group: DirectoryGroup, directoryID: String) async throws -> SnapshotPart {
+        var filter = DuplicateFilter<MemberReference>(endpoint: Endpoint.listDirectoryUsers.displayName)
+        var ids: [String] = []
+        var pages = 0
+        for try await page in memberReferencePages(of: group) {
+            pages += 1
+            for user in page.items where try filter.admit(user) {
+                try Self.requireDirectory(
+                    user.directoryID, directoryID, what: "member \(user.id) of group \(group.id)", page: page.requestID)
+                ids.append(user.id)
+            }
+        }
+        return .members(groupID: group.id, ids, pages: pages)
+    }
+
+    private static func requireDirectory(_ actual: String, _ expected: String, what: String, page: String?) throws {
+        guard actual == expected else {
+            throw WorkOSError(
+                .inconsistentListing, endpoint: Endpoint.listDirectoryUsers.displayName, requestID: page,
+                detail: "\(what) belongs to directory \(actual), not \(expected)")
+        }
+    }
+}
+
+/// One finished listing of a snapshot.
+enum SnapshotPart: Sendable {
+    case users([DirectoryUser], pages: Int)
+    case groups([DirectoryGroup], pages: Int)
+    case members(groupID: String, [String], pages: Int)
+}

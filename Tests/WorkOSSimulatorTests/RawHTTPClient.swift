@@ -1,0 +1,177 @@
+import Foundation
+import Glibc
+
+/// What came back on the wire for one request.
+enum RawOutcome {
+    case response(RawResponse)
+    /// The head declared `declared` body bytes, the connection ended after `received`.
+    case truncated(status: Int, declared: Int, received: Int)
+    /// The connection was reset (ECONNRESET) before a complete response.
+    case reset
+    /// The connection closed cleanly before any response byte.
+    case closed
+    /// Nothing arrived within the receive timeout.
+    case timedOut
+}
+
+/// A complete HTTP response.
+struct RawResponse {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// The body as a JSON object (fails the caller's expectations when it is not one).
+    var object: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) as? [String: Any]) ?? [:] }
+
+    /// `data` of a list envelope.
+    var data: [[String: Any]] { object["data"] as? [[String: Any]] ?? [] }
+
+    /// `list_metadata.after` (nil when null or absent).
+    var after: String? { (object["list_metadata"] as? [String: Any])?["after"] as? String }
+    var before: String? { (object["list_metadata"] as? [String: Any])?["before"] as? String }
+}
+
+struct RawHTTPError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A blocking HTTP/1.1 client over one TCP connection, for tests that need to see the bytes.
+final class RawConnection {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(port: Int, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError(description: "socket failed") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw RawHTTPError(description: "connect failed: errno \(code)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if sent <= 0 { return }
+            offset += sent
+        }
+    }
+
+    func send(
+        method: String = "GET", target: String, headers: [(String, String)] = [], body: [UInt8] = []
+    ) {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
+        head += "\r\n"
+        send(Array(head.utf8) + body)
+    }
+
+    /// Reads one response; `.closed` / `.reset` / `.truncated` describe a broken one.
+    func readResponse() -> RawOutcome {
+        var headEnd: Int?
+        while headEnd == nil {
+            headEnd = findHeadEnd()
+            if headEnd != nil { break }
+            switch fill() {
+            case .data: continue
+            case .eof: return .closed
+            case .reset: return .reset
+            case .timeout: return .timedOut
+            }
+        }
+        let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
+        buffer.removeFirst(headEnd! + 4)
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst().split(separator: " ")
+        let status = Int(statusLine[1]) ?? 0
+        var headers: [(String, String)] = []
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        let length = Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
+        while buffer.count < length {
+            switch fill() {
+            case .data: continue
+            case .eof, .reset, .timeout: return .truncated(status: status, declared: length, received: buffer.count)
+            }
+        }
+        let body = Array(buffer[0..<length])
+        buffer.removeFirst(length)
+        return .response(RawResponse(status: status, headers: headers, body: body))
+    }
+
+    /// True when the server closed the connection (EOF or reset) within the receive timeout.
+    func waitForClose() -> Bool {
+        while true {
+            switch fill() {
+            case .data: continue
+            case .eof, .reset: return true
+            case .timeout: return false
+            }
+        }
+    }
+
+    private enum Fill { case data, eof, reset, timeout }
+
+    private func fill() -> Fill {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+        if count > 0 {
+            buffer.append(contentsOf: chunk[0..<count])
+            return .data
+        }
+        if count == 0 { return .eof }
+        switch errno {
+        case ECONNRESET: return .reset
+        case EAGAIN, EWOULDBLOCK: return .timeout
+        default: return .eof
+        }
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for index in 0...(buffer.count - 4)
+        where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+}
+
+/// One request on a fresh connection.
+func rawRequest(
+    port: Int, method: String = "GET", target: String, headers: [(String, String)] = [], body: [UInt8] = []
+) throws -> RawOutcome {
+    let connection = try RawConnection(port: port)
+    connection.send(method: method, target: target, headers: headers, body: body)
+    return connection.readResponse()
+}
+
+extension RawOutcome {
+    /// The complete response, or a thrown description of what happened instead.
+    func response() throws -> RawResponse {
+        if case .response(let response) = self { return response }
+        throw RawHTTPError(description: "expected a complete response, got \(self)")
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import WorkOS
+import WorkOSSimulator
+
+extension LoopbackSimulatorTests {
+    /// Directories, events, portal links, authentication and transport failures over loopback HTTP.
+    @Suite struct SimulatorClientTests {
+        @Test func directoriesAreListedAndFetched() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 3, usersPerDirectory: 5, groupsPerDirectory: 1))
+            defer { harness.stop() }
+            let client = harness.client(pageSize: 2)
+            let directories = try await client.listDirectories()
+            #expect(Set(directories.map(\.id)) == Set(harness.simulator.directoryIDs))
+            let first = try await client.directory(directories[0].id)
+            #expect(first == directories[0])
+            let missing = await #expect(throws: WorkOSError.self) { _ = try await client.directory("directory_missing") }
+            #expect(missing?.code == .http)
+            #expect(missing?.status == 404)
+            #expect(missing?.attempts == 1)
+        }
+
+        @Test func aWrongKeyIsUnauthorizedAtOnce() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
+            defer { harness.stop() }
+            let client = harness.client(apiKey: "sk_test_wrong")
+            let error = await #expect(throws: WorkOSError.self) { _ = try await client.listDirectories() }
+            #expect(error?.code == .unauthorized)
+            #expect(harness.simulator.statistics.totalRequests == 1)
+            #expect(error.map { "\($0)" }?.contains("sk_test") == false)
+        }
+
+        @Test func eventsArePagedOldestFirst() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 3))
+            defer { harness.stop() }
+            let directoryID = try #require(harness.simulator.directoryIDs.first)
+            let created = (0..<5).map { harness.simulator.createUser(in: directoryID, email: "new\($0)@example.com", firstName: "N", lastName: "\($0)") }
+            let client = harness.client()
+            var seen: [String] = []
+            var cursor: String? = nil
+            for _ in 0..<10 {
+                let page = try await client.events(after: cursor, types: ["dsync.user.created"], limit: 2)
+                if page.events.isEmpty { break }
+                #expect(page.events.count <= 2)
+                seen += page.events.compactMap { $0.data.objectValue?["id"]?.stringValue }
+                cursor = page.cursor
+            }
+            #expect(seen.suffix(5) == created[...])
+        }
+
+        @Test func portalLinkIsGenerated() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
+            defer { harness.stop() }
+            let organizationID = try #require(harness.simulator.directories().first?.organizationID)
+            let link = try await harness.client().generatePortalLink(organizationID: organizationID)
+            #expect(link.scheme == "https")
+            #expect(link.absoluteString.contains("intent=dsync"))
+        }
+
+        @Test func aSlowResponseTimesOut() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
+            defer { harness.stop() }
+            harness.simulator.scriptFault(.slow(.seconds(3)), times: 10)
+            let client = harness.client(maxAttempts: 2, requestTimeout: .milliseconds(300))
+            let started = ContinuousClock.now
+            let error = await #expect(throws: WorkOSError.self) { _ = try await client.listDirectories() }
+            #expect(error?.code == .timeout)
+            #expect(error?.attempts == 2)
+            #expect(started.duration(to: .now) < .seconds(2))
+        }
+
+        @Test func aClosedPortIsATransportErrorQuickly() async throws {
+            // Start and stop a simulator to learn a loopback port nobody listens on.
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 0))
+            harness.stop()
+            let started = ContinuousClock.now
+            let error = await #expect(throws: WorkOSError.self) { _ = try await harness.client().listDirectories() }
+            #expect(error?.code == .transport)
+            #expect(error?.curlCode == 7)  // CURLE_COULDNT_CONNECT
+            #expect(error?.attempts == 8)
+            #expect(started.duration(to: .now) < .seconds(2))
+        }
+
+        @Test func anOversizedBodyIsRefusedWithoutRetry() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 100))
+            defer { harness.stop() }
+            let directoryID = try #require(harness.simulator.directoryIDs.first)
+            let client = harness.client(maxBodyBytes: 4_096)
+            let error = await #expect(throws: WorkOSError.self) {
+                for try await _ in client.userPages(directoryID: directoryID) {}
+            }
+            #expect(error?.code == .bodyTooLarge)
+            #expect(error?.attempts == 1)
+        }
+
+        @Test func aConnectionIsReusedAcrossRequests() async throws {
+            let harness = try SimulatorHarness(
+                SimulatorConfiguration(directories: 1, usersPerDirectory: 500, groupsPerDirectory: 0, rateLimit: nil))
+            defer { harness.stop() }
+            let directoryID = try #require(harness.simulator.directoryIDs.first)
+            let transport = CurlTransport(configuration: .init(threads: 1))
+            let client = WorkOSClient(
+                configuration: .init(
+                    baseURL: harness.baseURL, apiKey: Secret(harness.simulator.apiKey), pageSize: 10,
+                    directoryUsersPerSecond: .infinity, requestsPerSecond: .infinity),
+                logger: .quiet, transport: transport, clock: VirtualClock())
+            var pages = 0
+            for try await _ in client.userPages(directoryID: directoryID) { pages += 1 }
+            #expect(pages == 50)
+            #expect(transport.connectionsOpened == 1)
+        }
+
+        @Test func cancellingAbortsAnInFlightRequest() async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
+            defer { harness.stop() }
+            harness.simulator.scriptFault(.slow(.seconds(5)), times: 1)
+            let client = harness.client()
+            let started = ContinuousClock.now
+            let task = Task { try await client.listDirectories() }
+            // Cancel once the request is on the wire (no sleeping: wait for the simulator to count it).
+            while harness.simulator.statistics.totalRequests == 0, started.duration(to: .now) < .seconds(3) {
+                await Task.yield()
+            }
+            task.cancel()
+            let result = await task.result
+            #expect(throws: CancellationError.self) { try result.get() }
+            #expect(started.duration(to: .now) < .seconds(3))
+        }
+    }
+}
+
+extension JSONValue {
+    var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+}

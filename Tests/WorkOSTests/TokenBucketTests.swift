@@ -1,0 +1,52 @@
+import Testing
+import WorkOS
+
+@Suite struct TokenBucketTests {
+    @Test func tokensComeOneIntervalAfterTheLastDispatch() {
+        var state = TokenBucket.State(rate: 4, burst: 1)
+        #expect(state.take(now: .zero) == nil)
+        #expect(state.take(now: .zero) == .milliseconds(250))
+        #expect(state.take(now: .milliseconds(100)) == .milliseconds(150))
+        #expect(state.take(now: .milliseconds(250)) == nil)
+        // A late caller (woke at 600 ms) resets the spacing from its own dispatch.
+        #expect(state.take(now: .milliseconds(600)) == nil)
+        #expect(state.take(now: .milliseconds(700)) == .milliseconds(150))
+        // After a quiet second the bucket holds one token again, not four.
+        #expect(state.take(now: .seconds(5)) == nil)
+        #expect(state.take(now: .seconds(5)) == .milliseconds(250))
+    }
+
+    @Test func burstAllowsThatManyAtOnce() {
+        var state = TokenBucket.State(rate: 10, burst: 3)
+        let grants = (0..<4).map { _ in state.take(now: .zero) }
+        #expect(grants == [nil, nil, nil, .milliseconds(100)])
+    }
+
+    @Test func pauseHoldsEveryoneBack() {
+        var state = TokenBucket.State(rate: 4, burst: 1)
+        state.pause(until: .seconds(1))
+        #expect(state.take(now: .milliseconds(100)) == .milliseconds(900))
+        #expect(state.take(now: .seconds(1)) == nil)
+        #expect(state.take(now: .seconds(1)) == .milliseconds(250))
+    }
+
+    @Test func acquireSleepsOnTheInjectedClock() async throws {
+        let clock = VirtualClock()
+        let bucket = TokenBucket(rate: 4, clock: clock)
+        for _ in 0..<9 { try await bucket.acquire() }
+        // 9 tokens at 4/s starting with one in hand: 8 × 250 ms of sleep, i.e. 2 s of virtual time.
+        #expect(clock.totalSlept == .seconds(2))
+        #expect(clock.now() == .seconds(2))
+    }
+
+    @Test func concurrentCallersAreSpacedByTheRate() async throws {
+        let clock = VirtualClock()
+        let bucket = TokenBucket(rate: 10, clock: clock)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { try await bucket.acquire() } }
+            try await group.waitForAll()
+        }
+        // 20 dispatches at 10/s can't finish before 1.9 s of (virtual) time.
+        #expect(clock.now() >= .milliseconds(1900))
+    }
+}
