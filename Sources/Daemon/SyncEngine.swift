@@ -119,10 +119,9 @@ public final class SyncEngine: Sendable {
         do {
             let leased = mode == .dryRun ? true : try await store.tryLock(directoryID: directory.id)
             guard leased else {
+                // Another replica is reconciling it right now: its run is the record.
                 report.outcome = .skipped
                 report.detail = "another replica holds this directory's lease"
-                report.runID = try await store.recordRun(
-                    directoryID: directory.id, outcome: .skipped, startedAt: report.startedAt, error: report.detail)
                 return report.finished(logger: logger)
             }
             var failure: (any Error)?
