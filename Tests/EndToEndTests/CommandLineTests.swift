@@ -1,0 +1,113 @@
+import Daemon
+import Foundation
+import Reconciler
+import Store
+import Testing
+import WorkOSSimulator
+
+/// The documented exit codes and output of the commands, run as the real binary.
+@Suite struct CommandLineTests {
+    struct Result {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    func run(_ arguments: [String], environment extra: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = try CrashTests.binary()
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE", "WORKOS_BASE_URL", "DATABASE_URL"] { environment[key] = nil }
+        environment["no_proxy"] = "127.0.0.1,localhost,::1"
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+            errors: String(decoding: errorData, as: UTF8.self))
+    }
+
+    func environment(_ harness: Harness) -> [String: String] {
+        ["WORKOS_API_KEY": harness.simulator.apiKey, "WORKOS_BASE_URL": harness.runtime.settings.baseURL,
+         "DATABASE_URL": harness.databaseURL]
+    }
+
+    @Test func planSyncAndApproveExitWithTheDocumentedCodes() async throws {
+        let harness = try await Harness.start(users: 40, groups: 2, pageSize: 100)
+        let env = environment(harness)
+
+        let pending = try run(["plan", "--detailed-exitcode"], environment: env)
+        #expect(pending.status == 2, "changes pending: \(pending.errors)")
+        #expect(pending.output.contains("would create"))
+
+        let synced = try run(["sync", "--once"], environment: env)
+        #expect(synced.status == 0, "\(synced.errors)")
+        #expect(synced.output.contains(": applied"))
+
+        let clean = try run(["plan", "--detailed-exitcode"], environment: env)
+        #expect(clean.status == 0, "\(clean.errors)")
+
+        let leaver = try #require(harness.activeUsers().first { $0.email != nil })
+        harness.simulator.deleteUser(leaver.id)
+        let plan = try run(["plan", "--format", "json"], environment: env)
+        #expect(plan.status == 0)
+        #expect(plan.output.contains("would disable \(leaver.email!) (\(leaver.id)) (missing since run"))
+
+        for user in harness.activeUsers().prefix(30) { harness.simulator.deleteUser(user.id) }
+        let held = try run(["sync", "--once"], environment: env)
+        #expect(held.status == 3, "\(held.errors)")
+        #expect(held.output.contains("held plan"))
+
+        let status = try run(["status"], environment: env)
+        #expect(status.status == 0)
+        #expect(status.output.contains("HELD plan"))
+
+        harness.simulator.deleteUser(try #require(harness.activeUsers().first).id)
+        let stale = try run(["approve", "--directory", harness.directoryID], environment: env)
+        #expect(stale.status == 5, "\(stale.errors)")
+        #expect(stale.errors.contains("stale"))
+
+        // The guard holds the new, larger set; approving that one applies it.
+        _ = try run(["sync", "--once"], environment: env)
+        let approved = try run(["approve", "--directory", harness.directoryID], environment: env)
+        #expect(approved.status == 0, "\(approved.errors)")
+        #expect(approved.output.contains("disabled"))
+        await harness.stop()
+    }
+
+    @Test func aFailedListingExitsFourAndAppliesNothing() async throws {
+        let harness = try await Harness.start(users: 10, groups: 1)
+        harness.simulator.scriptFault(.status(503), matching: RequestMatcher(pathPrefix: "/directory_users"), times: 1_000)
+        let result = try run(["sync", "--once"], environment: environment(harness))
+        #expect(result.status == 4, "\(result.errors)")
+        #expect(try await harness.count("SELECT count(*) FROM workos_dsync.directory_users") == 0)
+        await harness.stop()
+    }
+
+    @Test func aWrongSettingOrAMissingKeyExitsSixAndNamesIt() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
+        try "guard:\n  fraction: 2\n".write(to: config, atomically: true, encoding: .utf8)
+        let bad = try run(["sync", "--once", "--config", config.path], environment: ["WORKOS_API_KEY": "sk_test"])
+        #expect(bad.status == 6)
+        #expect(bad.errors.contains("guard.fraction"))
+        let missing = try run(["plan"], environment: ["DATABASE_URL": "host=127.0.0.1 port=1"])
+        #expect(missing.status == 6)
+        #expect(missing.errors.contains("WORKOS_API_KEY"))
+    }
+
+    @Test func anUnreachableDatabaseExitsOneWithoutThePassword() throws {
+        let result = try run(
+            ["sync", "--once"],
+            environment: ["WORKOS_API_KEY": "sk_test", "DATABASE_URL": "postgresql://app:s3cret-pw@127.0.0.1:1/app"])
+        #expect(result.status == 1)
+        #expect(result.errors.contains("cannot start"))
+        #expect(!result.errors.contains("s3cret-pw"))
+    }
+}
