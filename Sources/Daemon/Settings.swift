@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Reconciler
 public import WorkOS
 import Yams
