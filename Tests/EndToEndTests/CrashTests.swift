@@ -31,6 +31,14 @@ import WorkOSSimulator
         return plan.isEmpty
     }
 
+    /// Sessions of this database, other than ours, inside a transaction that has written.
+    func writingBackends(_ harness: Harness) async throws -> Int {
+        try await harness.count("""
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL
+            """)
+    }
+
     func startSync(_ harness: Harness, binary: URL) throws -> Process {
         let process = Process()
         process.executableURL = binary
@@ -84,15 +92,28 @@ import WorkOSSimulator
         var current = try await harness.runtime.client.snapshot(of: directory)
         #expect(try await isAtBoundary(harness, of: current))
         var killedMidway = 0
-        for iteration in 0..<20 {
+        var killedDuringApply = 0
+        for iteration in 0..<24 {
             churn()
             let next = try await harness.runtime.client.snapshot(of: directory)
             let process = try startSync(harness, binary: binary)
-            let delay = fullRun * Double.random(in: 0.05...1.1, using: &generator)
-            try await Task.sleep(for: delay)
+            if iteration.isMultiple(of: 2) {
+                // Anywhere in the run: listing, planning or applying.
+                try await Task.sleep(for: fullRun * Double.random(in: 0.05...1.1, using: &generator))
+            } else {
+                // Inside the apply: wait for the run's transaction to start writing, then a little more.
+                let deadline = clock.now + fullRun * 2
+                while clock.now < deadline, process.isRunning, try await writingBackends(harness) == 0 {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...15, using: &generator)))
+            }
             if process.isRunning {
+                // Did the kill land inside the apply transaction (a backend holding a transaction id)?
+                let writing = try await writingBackends(harness)
                 kill(process.processIdentifier, SIGKILL)
                 killedMidway += 1
+                if writing > 0 { killedDuringApply += 1 }
             }
             process.waitUntilExit()
             let atPrevious = try await isAtBoundary(harness, of: current)
@@ -100,7 +121,9 @@ import WorkOSSimulator
             #expect(atPrevious || atNext, "iteration \(iteration): the database is between two runs")
             if atNext { current = next }
         }
-        #expect(killedMidway >= 10, "most runs were killed before finishing (\(killedMidway) of 20)")
+        #expect(killedMidway >= 10, "most runs were killed before finishing (\(killedMidway) of 24)")
+        #expect(killedDuringApply >= 6, "some kills landed inside the apply transaction (\(killedDuringApply) of 24)")
+        print("crash test: \(killedMidway) of 24 runs killed, \(killedDuringApply) inside the apply transaction")
         try await harness.sync()
         #expect(try await isAtBoundary(harness, of: try await harness.runtime.client.snapshot(of: directory)))
         await harness.stop()
