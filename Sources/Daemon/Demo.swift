@@ -143,12 +143,13 @@ private struct Tour {
             in: directoryID, email: "ada.lovelace@\(domain)", firstName: "Ada", lastName: "Lovelace")
         let grace = simulator.createUser(
             in: directoryID, email: "grace.hopper@\(domain)", firstName: "Grace", lastName: "Hopper")
+        let appAdmins = simulator.createGroup(in: directoryID, name: "App Admins")
         guard let adaIdp = simulator.user(ada)?.idpID, let graceIdp = simulator.user(grace)?.idpID else {
             throw Demo.Failure(description: "the simulator did not create the demo's users")
         }
-        say("  PostgreSQL: \(postgresDirectory.map { "throwaway server in \($0)" } ?? "the given database"), schema workos_dsync migrated")
+        say("  PostgreSQL: \(postgresDirectory.map { "throwaway server in \(($0 as NSString).standardizingPath)" } ?? "the given database"), schema workos_dsync migrated")
         say("  WorkOS (simulated): \(simulator.baseURL?.absoluteString ?? "?"), directory \(directoryID)")
-        say("    \"\(directory.name)\", organization \(directory.organizationID), \(configuration.users) users, \(configuration.groups) groups")
+        say("    \"\(directory.name)\", organization \(directory.organizationID), \(configuration.users) users, \(configuration.groups + 1) groups")
         say("  Mass-disable guard for this tour: more than max(\(configuration.guardMinUsers), 10 % of active accounts) disables in one run are held.")
         say("  We follow Ada Lovelace and Grace Hopper; everyone else is background.")
 
@@ -181,7 +182,7 @@ private struct Tour {
         try await showPerson(adaIdp)
 
         // 4. Role grant through a group.
-        guard let admins = simulator.groups(in: directoryID).first else { throw Demo.Failure(description: "no group to map") }
+        guard let admins = simulator.group(appAdmins) else { throw Demo.Failure(description: "no group to map") }
         step(4, "A role through a group",
              "Your app maps the directory group \"\(admins.name)\" to its role \"admin\" (one row in role_mappings),\n"
                 + "and the IT admin adds Ada to that group in the identity provider.")
@@ -230,6 +231,8 @@ private struct Tour {
             WHERE directory_id = \(directoryID) AND workos_id = ANY(\(dropped.map(\.id))::text[]) AND status = 'active'
             """)[0].decode(Int.self, "count")
         say("  held plan \(heldID): \(dropped.count) accounts; still active while it waits: \(stillActive) of \(dropped.count)")
+        let names = dropped.prefix(3).map { $0.email ?? $0.id }.joined(separator: ", ")
+        say("  waiting for a decision: \(names)\(dropped.count > 3 ? " and \(dropped.count - 3) more" : "")")
         say("  (the daemon's /metrics shows workos_dsync_held_plans > 0; `workos-dsync status` lists the plan)")
         if let first = dropped.first { try await showPerson(first.idpID) }
         say()
@@ -322,9 +325,8 @@ private struct Tour {
             let type = try row.decode(String.self, "type")
             let reason = try row.decode(String?.self, "reason").map { " (\($0))" } ?? ""
             let who = try row.decode(String?.self, "email").map { " \($0)" } ?? ""
-            var payload = try row.decode(String.self, "payload")
-            if payload.count > 110 { payload = String(payload.prefix(107)) + "..." }
-            say("    \(type)\(reason)\(who)  \(payload)")
+            let detail = EventText.detail(type: type, payload: try row.decode(String.self, "payload"))
+            say("    \(type)\(reason)\(who)\(detail.isEmpty ? "" : ": \(detail)")")
         }
     }
 
@@ -350,9 +352,13 @@ private struct Tour {
         let reason = try row.decode(String?.self, "disabled_reason").map { ", reason \($0)" } ?? ""
         let roles = try row.decode(String.self, "roles")
         say("  database now says about \(name.isEmpty ? idpID : name) <\(email)>:")
-        say("    account: \(status)\(reason); WorkOS state \(try row.decode(String.self, "state")); job title \(try row.decode(String?.self, "job_title") ?? "none")")
-        say("    person: \(try row.decode(String?.self, "person_status") ?? "not linked")"
-            + (try row.decode(Bool?.self, "revoked") == true ? ", sessions revoked" : ""))
+        let state = try row.decode(String.self, "state")
+        let listed = try row.decode(String?.self, "disabled_reason") == "missing"
+            ? "no longer listed by WorkOS (last state \(state))" : "WorkOS state \(state)"
+        say("    account: \(status)\(reason); \(listed); job title \(try row.decode(String?.self, "job_title") ?? "none")")
+        let personStatus = try row.decode(String?.self, "person_status") ?? "not linked"
+        let revoked = try row.decode(Bool?.self, "revoked") == true
+        say("    person: \(personStatus)" + (personStatus == "disabled" && revoked ? ", sessions revoked" : ""))
         say("    can_sign_in: \(try row.decode(Bool?.self, "can_sign_in") == true ? "yes" : "no");  roles: \(roles.isEmpty ? "none" : roles)")
     }
 
@@ -384,5 +390,44 @@ private struct Tour {
         }
         summary.events = summary.eventsByType.values.reduce(0, +)
         return summary
+    }
+}
+
+/// One event's payload in a few words, for the tour.
+private enum EventText {
+    static func detail(type: String, payload text: String) -> String {
+        guard let payload = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return "" }
+        func value(_ any: Any?) -> String {
+            switch any {
+            case let string as String: string
+            case let array as [Any]: array.isEmpty ? "none" : array.map { value($0) }.joined(separator: ", ")
+            case is NSNull, nil: "none"
+            default: "\(any!)"
+            }
+        }
+        let person = payload["scope"] as? String == "person"
+        switch type {
+        case "user.created":
+            return "new account, \(value(payload["status"]))"
+        case "user.updated", "user.reactivated":
+            let changed = payload["changed"] as? [String: Any] ?? [:]
+            let parts = changed.keys.sorted().map { key -> String in
+                guard let pair = changed[key] as? [Any], pair.count == 2, key != "custom_attributes" else { return key }
+                return "\(key) \(value(pair[0])) → \(value(pair[1]))"
+            }
+            if person { return "the person is active again" }
+            return parts.isEmpty ? (type == "user.updated" ? "group list changed" : "") : parts.joined(separator: "; ")
+        case "user.email_changed":
+            return "\(value(payload["old_email"])) → \(value(payload["new_email"]))"
+        case "user.disabled":
+            if person { return "the person (every account disabled), sessions revoked" }
+            return "the account"
+        case "user.roles_changed":
+            return "roles \(value(payload["before"])) → \(value(payload["after"]))"
+        case "membership.added": return "added to group \(value(payload["group"]))"
+        case "membership.removed": return "removed from group \(value(payload["group"]))"
+        default:
+            return text.count > 100 ? String(text.prefix(97)) + "..." : text
+        }
     }
 }

@@ -30,6 +30,8 @@ import Testing
         // Account and person events for Ada, Grace and the 8 dropped; Grace comes back once.
         #expect(summary.eventsByType["user.disabled"] == 20)
         #expect(summary.eventsByType["user.reactivated"] == 2)
+        // Ada gains admin through "App Admins", then loses it when disabled.
+        #expect(summary.eventsByType["user.roles_changed"] == 2)
         #expect(summary.events == summary.eventsByType.values.reduce(0, +))
 
         // The story was told, in order.
