@@ -60,7 +60,9 @@ enum PurgeText {
         let verb = result.dryRun ? "would anonymise" : "anonymised"
         var lines = result.persons.map { person in
             let since = ISO8601DateFormatter().string(from: person.disabledAt)
-            return "\(verb) person \(person.personID.uuidString.lowercased()) (\(person.email ?? "no email"), "
+            // After the purge the email is gone: it is not printed either (the output may land in a journal).
+            let email = result.dryRun ? "\(person.email ?? "no email"), " : ""
+            return "\(verb) person \(person.personID.uuidString.lowercased()) (\(email)"
                 + "\(person.accounts) account\(person.accounts == 1 ? "" : "s"), disabled since \(since))"
         }
         if result.persons.isEmpty {
@@ -69,7 +71,7 @@ enum PurgeText {
             lines.append(
                 "\(result.dryRun ? "Would anonymise" : "Anonymised") \(result.persons.count) person\(result.persons.count == 1 ? "" : "s"): "
                     + "\(result.accountsScrubbed) accounts, \(result.emailHistoryScrubbed) email history rows, "
-                    + "\(result.eventsScrubbed) event payloads scrubbed, \(result.anonymizedEvents) user.anonymized events"
+                    + "\(result.eventsScrubbed) event payloads, \(result.anonymizedEvents) user.anonymized events"
                     + (result.dryRun ? " (dry run: nothing changed)." : "."))
         }
         return lines
