@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 import Reconciler
 import Store
+import Synchronization
 import WorkOS
 import WorkOSSimulator
 
@@ -53,6 +54,40 @@ public enum Demo {
         public var description: String
     }
 
+    /// Stops whatever a running tour started (the simulator, the throwaway
+    /// server and its files). For a signal handler: Ctrl-C must not leave a
+    /// PostgreSQL behind. Safe to call at any time, more than once.
+    /// Blocks (up to a minute) while a server is still starting, so that it
+    /// is stopped too: call it from a signal handler's queue, not from a task.
+    public static func cleanUpNow() {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, cleanups.withLock({ $0.values.contains { $0.starting } }) {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let pending = cleanups.withLock { runs in
+            defer { runs.removeAll() }
+            return runs
+        }
+        for run in pending.values { for cleanup in run.actions.reversed() { cleanup() } }
+    }
+
+    /// What each running tour must stop, by run; `starting` while its server starts.
+    private static let cleanups = Mutex<[UUID: (starting: Bool, actions: [@Sendable () -> Void])]>([:])
+
+    private static func register(_ run: UUID, starting: Bool = false, _ cleanup: (@Sendable () -> Void)? = nil) {
+        cleanups.withLock { runs in
+            var entry = runs[run] ?? (starting: false, actions: [])
+            entry.starting = starting
+            if let cleanup { entry.actions.append(cleanup) }
+            runs[run] = entry
+        }
+    }
+
+    private static func cleanUp(_ run: UUID) {
+        let actions = cleanups.withLock { $0.removeValue(forKey: run) }?.actions ?? []
+        for cleanup in actions.reversed() { cleanup() }
+    }
+
     /// Runs the tour, writing each line to `output`. Stops the simulator and
     /// the throwaway server and removes its directory, on success and on error.
     public static func run(
@@ -60,27 +95,34 @@ public enum Demo {
     ) async throws -> Summary {
         output("workos-dsync demo: a directory user's life, from first sync to rehire.")
         output("Setting up: a throwaway PostgreSQL and a simulated WorkOS directory, both on this machine only.")
+        let runID = UUID()
         var postgres: ThrowawayPostgres?
         let databaseURL: String
         if let given = configuration.databaseURL {
             databaseURL = given
         } else {
-            let server = try await ThrowawayPostgres.start(logger: logger)
+            register(runID, starting: true)
+            let server: ThrowawayPostgres
+            do {
+                server = try await ThrowawayPostgres.start(logger: logger)
+            } catch {
+                cleanUp(runID)
+                throw error
+            }
             postgres = server
+            register(runID) { server.stop() }
             do {
                 databaseURL = try await server.createDatabase("workos_dsync_demo", logger: logger)
             } catch {
-                server.stop()
+                cleanUp(runID)
                 throw error
             }
         }
         let simulator = WorkOSSimulator(SimulatorConfiguration(
             seed: configuration.seed, directories: 1, usersPerDirectory: max(0, configuration.users - 2),
             groupsPerDirectory: max(1, configuration.groups), deactivation: .delete, rateLimit: nil))
-        defer {
-            simulator.stop()
-            postgres?.stop()
-        }
+        register(runID) { simulator.stop() }
+        defer { cleanUp(runID) }
         let admin = try await PostgresConnection.connect(databaseURL, logger: logger)
         do {
             _ = try await Migrator.apply(on: admin, logger: logger)

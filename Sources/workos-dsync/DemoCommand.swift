@@ -1,7 +1,13 @@
 import ArgumentParser
 import Daemon
+import Dispatch
 import Foundation
+import Glibc
 import Logging
+import Synchronization
+
+/// Set by the demo's SIGINT/SIGTERM handler while it cleans up.
+private let demoInterrupted = Atomic<Bool>(false)
 
 /// `workos-dsync demo`: the one-command tour on a throwaway PostgreSQL and the bundled simulator.
 struct DemoCommand: AsyncParsableCommand {
@@ -35,12 +41,32 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "workos-dsync.demo")
         logger.logLevel = .error
+        // Ctrl-C or SIGTERM: stop the throwaway PostgreSQL and the simulator before leaving.
+        let signals = [SIGINT, SIGTERM]
+        for number in signals { _ = signal(number, SIG_IGN) }
+        let queue = DispatchQueue(label: "workos-dsync.demo.signals")
+        let sources = signals.map { number -> any DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler {
+                demoInterrupted.store(true, ordering: .sequentiallyConsistent)
+                printError("\nworkos-dsync demo: interrupted; cleaning up.")
+                Demo.cleanUpNow()
+                fflush(nil)
+                Glibc.exit(130)
+            }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
         var configuration = Demo.Configuration()
         configuration.users = users
         configuration.seed = seed
         do {
             _ = try await Demo.run(configuration, logger: logger) { line in print(line) }
         } catch {
+            // Interrupted: the tour failed because its server was stopped; the
+            // signal handler finishes the cleanup and exits 130.
+            while demoInterrupted.load(ordering: .sequentiallyConsistent) { try? await Task.sleep(for: .seconds(1)) }
             printError("workos-dsync demo failed: \(error)")
             throw ExitStatus.error.exitCode
         }

@@ -44,9 +44,29 @@ import Testing
         #expect(text.contains("roles: admin"))
 
         // The throwaway server's directory is gone.
+        #expect(!FileManager.default.fileExists(atPath: try Self.serverDirectory(in: output)))
+    }
+
+    @Test func aStepThatGoesWrongStopsTheTourAndStillCleansUp() async throws {
+        var logger = Logger(label: "demo-test")
+        logger.logLevel = .critical
+        let lines = Mutex<[String]>([])
+        var configuration = Demo.Configuration()
+        // A drop the guard lets through: step 7 expects a hold and fails.
+        configuration.massDrop = 2
+        await #expect(throws: Demo.Failure.self) {
+            _ = try await Demo.run(configuration, logger: logger) { line in lines.withLock { $0.append(line) } }
+        }
+        let output = lines.withLock { $0 }
+        #expect(output.contains { $0.hasPrefix("The demo stopped:") })
+        #expect(!output.contains { $0.hasPrefix("8. A rehire") })
+        #expect(!FileManager.default.fileExists(atPath: try Self.serverDirectory(in: output)))
+    }
+
+    /// The throwaway server's directory, as the tour's set-up line names it.
+    static func serverDirectory(in output: [String]) throws -> String {
         let setup = try #require(output.first { $0.contains("throwaway server in ") })
-        let directory = String(try #require(setup.split(separator: " ").first { $0.hasPrefix("/") }))
+        return String(try #require(setup.split(separator: " ").first { $0.hasPrefix("/") }))
             .trimmingCharacters(in: CharacterSet(charactersIn: ","))
-        #expect(!FileManager.default.fileExists(atPath: directory))
     }
 }
