@@ -23,7 +23,8 @@ public enum Demo {
         public var groups = 4
         /// Seed of the simulator's generated data. Default 42.
         public var seed: UInt64 = 42
-        /// Accounts deleted at once to trip the guard. Default 8.
+        /// Accounts deleted at once to trip the guard: this many, or more when
+        /// the guard's threshold for the directory's size needs more. Default 8.
         public var massDrop = 8
         /// The guard's `min_users` for the tour (small, so a small directory can trip it). Default 5.
         public var guardMinUsers = 5
@@ -260,7 +261,11 @@ private struct Tour {
 
         // 7. Mass drop, held, approved.
         let bystanders = simulator.users(in: directoryID).filter { $0.id != ada && $0.id != grace && $0.state == "active" }
-        let dropped = Array(bystanders.prefix(configuration.massDrop))
+        let active = try await connection.query("""
+            SELECT count(*) FROM workos_dsync.directory_users WHERE directory_id = \(directoryID) AND status = 'active'
+            """)[0].decode(Int.self, "count")
+        let threshold = runtime.settings.safety.threshold(activeAccounts: active)
+        let dropped = Array(bystanders.prefix(max(configuration.massDrop, threshold + 3)))
         step(7, "A mass drop trips the guard",
              "Someone narrows the SCIM provisioning scope by mistake: \(dropped.count) people vanish at once.\n"
                 + "That is more than the guard allows in one run, so nobody is disabled; the set waits as a held plan.")

@@ -52,8 +52,8 @@ import Testing
         logger.logLevel = .critical
         let lines = Mutex<[String]>([])
         var configuration = Demo.Configuration()
-        // A drop the guard lets through: step 7 expects a hold and fails.
-        configuration.massDrop = 2
+        // A guard that never trips: step 7 expects a hold and fails.
+        configuration.guardMinUsers = 10_000
         await #expect(throws: Demo.Failure.self) {
             _ = try await Demo.run(configuration, logger: logger) { line in lines.withLock { $0.append(line) } }
         }

@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Reconciler
 import Store
 import Testing
 import WorkOS
@@ -157,6 +158,40 @@ import WorkOSSimulator
         #expect(try account.decode(String?.self, "email") == nil)
         #expect(try account.decode(String.self, "state") == "inactive")
         #expect(try await person(harness, workosID: leaver).decode(String?.self, "email") == nil)
+        await harness.stop()
+    }
+
+    @Test func heldPlanEntriesOfPurgedAccountsLoseTheirEmails() async throws {
+        let harness = try await Harness.start(users: 12, groups: 1, safety: SafetyPolicy(minUsers: 2, fraction: 0))
+        try await harness.sync()
+        let leavers = Array(harness.activeUsers().prefix(4))
+        for leaver in leavers { harness.simulator.deleteUser(leaver.id) }
+        let held = try await harness.sync()
+        let heldPlanID = try #require(held[0].heldPlanID)
+        let approved = try await harness.runtime.engine.reconcileAll(
+            only: harness.directoryID, mode: .approve(heldPlanID: heldPlanID, approver: "test-admin"))
+        #expect(approved[0].outcome == .applied)
+        for leaver in leavers.prefix(3) { try await backdate(harness, workosID: leaver.id, days: 31) }
+        #expect(try await harness.count("""
+            SELECT count(*) FROM workos_dsync.held_plans h, jsonb_array_elements(h.accounts) a
+            WHERE h.id = \(heldPlanID) AND a -> 'email' <> 'null'::jsonb
+            """) == leavers.filter { $0.email != nil }.count)
+
+        let result = try await harness.runtime.store.purge(
+            olderThan: .seconds(30 * 86_400), coolingOff: Self.coolingOff, dryRun: false)
+        #expect(result.persons.count == 3)
+        // The plan keeps its four entries and ids; only the three purged lost their emails.
+        #expect(try await harness.count("""
+            SELECT count(*) FROM workos_dsync.held_plans h, jsonb_array_elements(h.accounts) a
+            WHERE h.id = \(heldPlanID)
+            """) == 4)
+        let remaining = try await harness.rows("""
+            SELECT a ->> 'workos_id' AS workos_id FROM workos_dsync.held_plans h, jsonb_array_elements(h.accounts) a
+            WHERE h.id = \(heldPlanID) AND a -> 'email' <> 'null'::jsonb
+            """).map { try $0.decode(String.self, "workos_id") }
+        #expect(Set(remaining).isSubset(of: [leavers[3].id]))
+        #expect(try await harness.rows("SELECT status FROM workos_dsync.held_plans WHERE id = \(heldPlanID)")[0]
+            .decode(String.self, "status") == "applied")
         await harness.stop()
     }
 }
