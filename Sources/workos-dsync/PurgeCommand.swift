@@ -13,6 +13,7 @@ struct PurgeCommand: AsyncParsableCommand {
             their email history, and the personal fields of their events (keys kept); sets users.anonymized_at and \
             writes one user.anonymized event per person. Rows, ids, statuses and timestamps stay. One transaction. \
             Refuses (exit 6) a DAYS shorter than purge.cooling_off (default 30 days). Never touches an active person. \
+            Rewriting events needs the schema owner: pass its connection with --database-url. \
             \(ExitStatus.helpText)
             """)
 
@@ -21,6 +22,10 @@ struct PurgeCommand: AsyncParsableCommand {
     var olderThan: Int
     @Flag(help: "Print who would be anonymised; change nothing.")
     var dryRun = false
+    @Option(
+        name: .customLong("database-url"),
+        help: "Connect as the schema owner (events are append-only for the daemon's role; see sql/roles.sql). Default: database.url / DATABASE_URL.")
+    var databaseURL: String?
 
     func validate() throws {
         guard olderThan >= 1 else { throw ValidationError("--older-than must be a whole number of days, at least 1.") }
@@ -31,7 +36,7 @@ struct PurgeCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.purge")
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(settings.databaseURL, logger: logger)
+            connection = try await PostgresConnection.connect(databaseURL ?? settings.databaseURL, logger: logger)
         } catch {
             printError("cannot reach the database: \(error)")
             throw ExitStatus.error.exitCode
@@ -44,6 +49,12 @@ struct PurgeCommand: AsyncParsableCommand {
             await connection.close()
             printError(refused.description)
             throw ExitStatus.configuration.exitCode
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            await connection.close()
+            printError(
+                "purge refused by PostgreSQL, nothing changed: \(error.message). Anonymising event payloads needs the "
+                    + "schema owner: run purge with --database-url set to the owner's connection (as for migrate).")
+            throw ExitStatus.error.exitCode
         } catch {
             await connection.close()
             printError("purge failed, nothing changed: \(error)")

@@ -194,4 +194,41 @@ import WorkOSSimulator
             .decode(String.self, "status") == "applied")
         await harness.stop()
     }
+
+    /// The daemon's least-privilege role may not rewrite events: the purge
+    /// fails as a whole (one transaction) and nothing is anonymised.
+    @Test func withoutTheRightToRewriteEventsNothingIsAnonymised() async throws {
+        let harness = try await Harness.start(users: 6, groups: 1)
+        let leaver = harness.simulator.createUser(in: harness.directoryID, email: "gone@example.com", firstName: "G", lastName: "One")
+        try await harness.sync()
+        harness.simulator.deleteUser(leaver)
+        try await harness.sync()
+        try await backdate(harness, workosID: leaver, days: 45)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = try String(contentsOf: root.appendingPathComponent("sql/roles.sql"), encoding: .utf8)
+        let daemon = try await PostgresConnection.connect(harness.databaseURL, logger: harness.logger)
+        do {
+            try await daemon.execute(PostgresQuery(unsafeSQL: script))
+        } catch {
+            // Roles are cluster-wide: another test may have created them at the same moment.
+            try await Task.sleep(for: .milliseconds(200))
+            try await daemon.execute(PostgresQuery(unsafeSQL: script))
+        }
+        try await daemon.execute(PostgresQuery(unsafeSQL: "SET ROLE workos_dsync_daemon"))
+        var refused: (any Error)?
+        do {
+            _ = try await SyncStore(connection: daemon, logger: harness.logger).purge(
+                olderThan: .seconds(30 * 86_400), coolingOff: Self.coolingOff, dryRun: false)
+        } catch {
+            refused = error
+        }
+        #expect((refused as? PostgresError)?.sqlState == "42501")
+        await daemon.close()
+        let person = try await person(harness, workosID: leaver)
+        #expect(try person.decode(String?.self, "email") == "gone@example.com")
+        #expect(try person.decode(Date?.self, "anonymized_at") == nil)
+        #expect(try await harness.account(leaver)?.decode(String?.self, "email") == "gone@example.com")
+        #expect(try await harness.count("SELECT count(*) FROM workos_dsync.events WHERE type = 'user.anonymized'") == 0)
+        await harness.stop()
+    }
 }
