@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "WorkOS", "Reconciler", "Store",
+                "WorkOS", "Reconciler", "Store", "WorkOSSimulator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

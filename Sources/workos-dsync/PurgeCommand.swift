@@ -1,0 +1,90 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Store
+
+/// `workos-dsync purge --older-than DAYS [--dry-run]`: anonymises long-disabled persons.
+struct PurgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge",
+        abstract: "Anonymise the personal data of persons whose accounts were all disabled more than DAYS ago.",
+        discussion: """
+            Nulls emails, names, usernames, job titles and custom attributes of those persons and their accounts, \
+            their email history, and the personal fields of their events (keys kept); sets users.anonymized_at and \
+            writes one user.anonymized event per person. Rows, ids, statuses and timestamps stay. One transaction. \
+            Refuses (exit 6) a DAYS shorter than purge.cooling_off (default 30 days). Never touches an active person. \
+            Rewriting events needs the schema owner: pass its connection with --database-url. \
+            \(ExitStatus.helpText)
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(name: .customLong("older-than"), help: "Only persons disabled more than this many days ago (at least purge.cooling_off).")
+    var olderThan: Int
+    @Flag(help: "Print who would be anonymised; change nothing.")
+    var dryRun = false
+    @Option(
+        name: .customLong("database-url"),
+        help: "Connect as the schema owner (events are append-only for the daemon's role; see sql/roles.sql). Default: database.url / DATABASE_URL.")
+    var databaseURL: String?
+
+    func validate() throws {
+        guard olderThan >= 1 else { throw ValidationError("--older-than must be a whole number of days, at least 1.") }
+    }
+
+    func run() async throws {
+        let settings = try options.loadSettings()
+        let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.purge")
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(databaseURL ?? settings.databaseURL, logger: logger)
+        } catch {
+            printError("cannot reach the database: \(error)")
+            throw ExitStatus.error.exitCode
+        }
+        let result: PurgeResult
+        do {
+            result = try await SyncStore(connection: connection, logger: logger).purge(
+                olderThan: .seconds(Int64(olderThan) * 86_400), coolingOff: settings.purgeCoolingOff, dryRun: dryRun)
+        } catch let refused as PurgeRefused {
+            await connection.close()
+            printError(refused.description)
+            throw ExitStatus.configuration.exitCode
+        } catch let error as PostgresError where error.sqlState == "42501" {
+            await connection.close()
+            printError(
+                "purge refused by PostgreSQL, nothing changed: \(error.message). Anonymising event payloads needs the "
+                    + "schema owner: run purge with --database-url set to the owner's connection (as for migrate).")
+            throw ExitStatus.error.exitCode
+        } catch {
+            await connection.close()
+            printError("purge failed, nothing changed: \(error)")
+            throw ExitStatus.error.exitCode
+        }
+        await connection.close()
+        for line in PurgeText.lines(result, olderThanDays: olderThan) { print(line) }
+    }
+}
+
+/// The purge's report in words; a dry run says "would".
+enum PurgeText {
+    static func lines(_ result: PurgeResult, olderThanDays days: Int) -> [String] {
+        let verb = result.dryRun ? "would anonymise" : "anonymised"
+        var lines = result.persons.map { person in
+            let since = ISO8601DateFormatter().string(from: person.disabledAt)
+            // After the purge the email is gone: it is not printed either (the output may land in a journal).
+            let email = result.dryRun ? "\(person.email ?? "no email"), " : ""
+            return "\(verb) person \(person.personID.uuidString.lowercased()) (\(email)"
+                + "\(person.accounts) account\(person.accounts == 1 ? "" : "s"), disabled since \(since))"
+        }
+        if result.persons.isEmpty {
+            lines.append("Nobody to anonymise: no person has had every account disabled for more than \(days) days.")
+        } else {
+            lines.append(
+                "\(result.dryRun ? "Would anonymise" : "Anonymised") \(result.persons.count) person\(result.persons.count == 1 ? "" : "s"): "
+                    + "\(result.accountsScrubbed) accounts, \(result.emailHistoryScrubbed) email history rows, "
+                    + "\(result.eventsScrubbed) event payloads, \(result.anonymizedEvents) user.anonymized events"
+                    + (result.dryRun ? " (dry run: nothing changed)." : "."))
+        }
+        return lines
+    }
+}

@@ -1,0 +1,72 @@
+import Daemon
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// The `demo` command's function, run in-process: it completes, its closing
+/// counts match the story it tells, and it leaves nothing behind.
+@Suite struct DemoTests {
+    @Test func theTourCompletesWithTheExpectedCountsAndCleansUp() async throws {
+        var logger = Logger(label: "demo-test")
+        logger.logLevel = .error
+        let lines = Mutex<[String]>([])
+        let summary = try await Demo.run(Demo.Configuration(), logger: logger) { line in lines.withLock { $0.append(line) } }
+        let output = lines.withLock { $0 }
+
+        // 40 accounts, never deleted; Ada (inactive) and 8 mass-dropped are disabled, Grace rehired.
+        #expect(summary.accounts == 40)
+        #expect(summary.activeAccounts == 31)
+        #expect(summary.disabledAccounts == 9)
+        #expect(summary.persons == 40)
+        #expect(summary.activePersons == 31)
+        #expect(summary.disabledPersons == 9)
+        // first sync, profile, email, role, deactivation, deletion, held, approval, rehire.
+        #expect(summary.syncRuns == 9)
+        #expect(summary.heldPlansApplied == 1)
+        #expect(summary.emailChanges == 1)
+        #expect(summary.eventsByType["user.created"] == 40)
+        #expect(summary.eventsByType["user.email_changed"] == 1)
+        // Account and person events for Ada, Grace and the 8 dropped; Grace comes back once.
+        #expect(summary.eventsByType["user.disabled"] == 20)
+        #expect(summary.eventsByType["user.reactivated"] == 2)
+        // Ada gains admin through "App Admins", then loses it when disabled.
+        #expect(summary.eventsByType["user.roles_changed"] == 2)
+        #expect(summary.events == summary.eventsByType.values.reduce(0, +))
+
+        // The story was told, in order.
+        let text = output.joined(separator: "\n")
+        for heading in ["1. First sync", "4. A role through a group", "7. A mass drop trips the guard", "8. A rehire", "Summary"] {
+            #expect(text.contains(heading))
+        }
+        #expect(text.contains("same account row as before: yes"))
+        #expect(text.contains("can_sign_in: no"))
+        #expect(text.contains("roles: admin"))
+
+        // The throwaway server's directory is gone.
+        #expect(!FileManager.default.fileExists(atPath: try Self.serverDirectory(in: output)))
+    }
+
+    @Test func aStepThatGoesWrongStopsTheTourAndStillCleansUp() async throws {
+        var logger = Logger(label: "demo-test")
+        logger.logLevel = .critical
+        let lines = Mutex<[String]>([])
+        var configuration = Demo.Configuration()
+        // A guard that never trips: step 7 expects a hold and fails.
+        configuration.guardMinUsers = 10_000
+        await #expect(throws: Demo.Failure.self) {
+            _ = try await Demo.run(configuration, logger: logger) { line in lines.withLock { $0.append(line) } }
+        }
+        let output = lines.withLock { $0 }
+        #expect(output.contains { $0.hasPrefix("The demo stopped:") })
+        #expect(!output.contains { $0.hasPrefix("8. A rehire") })
+        #expect(!FileManager.default.fileExists(atPath: try Self.serverDirectory(in: output)))
+    }
+
+    /// The throwaway server's directory, as the tour's set-up line names it.
+    static func serverDirectory(in output: [String]) throws -> String {
+        let setup = try #require(output.first { $0.contains("throwaway server in ") })
+        return String(try #require(setup.split(separator: " ").first { $0.hasPrefix("/") }))
+            .trimmingCharacters(in: CharacterSet(charactersIn: ","))
+    }
+}
