@@ -111,17 +111,17 @@ public final class ThrowawayPostgres: Sendable {
         "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     }
 
-    /// Stops the server (`pg_ctl -m immediate`, as a crash would) but keeps
-    /// its data: ``restart()`` brings it back on the same port. Sessions end.
+    /// Stops the server (`pg_ctl -m fast`: sessions are ended, committed data
+    /// kept) so ``restart()`` brings it back on the same port and data.
     public func halt() async throws {
         _ = try await runOnOwnThread { [self] in
             try Self.runTool(
-                binDirectory + "/pg_ctl", ["-D", directory + "/data", "-m", "immediate", "-w", "stop"],
+                binDirectory + "/pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "stop"],
                 asPostgresUser: asPostgresUser)
         }
     }
 
-    /// Starts a halted server again on the same port and data (after crash recovery).
+    /// Starts a halted server again on the same port and data.
     public func restart() async throws {
         _ = try await runOnOwnThread { [self] in
             try Self.runTool(

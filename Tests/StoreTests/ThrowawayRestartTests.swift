@@ -10,7 +10,8 @@ import Testing
         defer { server.stop() }
         let conninfo = try await server.createDatabase("restart", logger: testLogger)
         let connection = try await PostgresConnection.connect(conninfo, logger: testLogger)
-        try await connection.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")
+        try await connection.execute("CREATE TABLE kept (n int)")
+        try await connection.execute("INSERT INTO kept VALUES (42)")
         try await server.halt()
         await #expect(throws: (any Error).self) { try await connection.query("SELECT 1 AS one") }
         try await server.restart()
