@@ -80,4 +80,24 @@ import WorkOSSimulator
         try await daemon.stop()
         harness.simulator.stop()
     }
+
+    @Test func atMostConcurrencyDirectoriesRunAtOnce() async throws {
+        let harness = try await DaemonHarness.make(
+            directories: 5, users: 40, groups: 2, latency: .milliseconds(15), interval: .seconds(60), concurrency: 2)
+        let daemon = RunningDaemon(try await harness.build(DaemonHarness.options(pageSize: 10)))
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE outcome = 'applied'") == 5
+        })
+        try await daemon.stop()
+        // Runs of different directories overlap, but never more than two at a time.
+        let spans = try await harness.query("SELECT started_at, finished_at FROM workos_dsync.sync_runs").map {
+            (try $0.decode(Date.self, "started_at"), try $0.decode(Date.self, "finished_at"))
+        }
+        var most = 0
+        for (start, _) in spans {
+            most = max(most, spans.filter { $0.0 <= start && start < $0.1 }.count)
+        }
+        #expect(most == 2, "at most two at once, and both lanes used (\(most))")
+        harness.simulator.stop()
+    }
 }
