@@ -193,16 +193,15 @@ public final class DaemonApp: Sendable {
         do {
             try await group.run()
         } catch {
-            await closeConnections()
+            // A run may still hold a session (e.g. a hung apply): do not wait for it.
+            // The process exit closes every socket and PostgreSQL rolls back what was open.
+            http.stop()
+            logger.error("workos-dsync run stopped with an error", metadata: ["error": "\(error)"])
             throw error
         }
-        await closeConnections()
-        logger.notice("workos-dsync run stopped")
-    }
-
-    private func closeConnections() async {
         http.stop()
         for connection in connections { await connection.close() }
+        logger.notice("workos-dsync run stopped")
     }
 
     /// Begins a graceful shutdown, as SIGTERM does.
