@@ -11,7 +11,7 @@ import WorkOSSimulator
 @Suite(.serialized) struct GracefulShutdownTests {
     @Test(arguments: [Duration.zero, .seconds(20)])
     func shutdownDuringTheFirstApplyLeavesNoPartialDirectory(grace: Duration) async throws {
-        let users = 3_000
+        let users = 2_000
         let harness = try await DaemonHarness.make(directories: 1, users: users, groups: 12, latency: .milliseconds(1), concurrency: 1)
         let directoryID = harness.simulator.directoryIDs[0]
         let app = try await harness.build(DaemonHarness.options(shutdownGrace: grace))
