@@ -46,8 +46,12 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "WorkOS", "Reconciler", "Store", "WorkOSSimulator",
+                "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "WorkOSSimulator",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -57,6 +61,7 @@ let package = Package(
                 "WorkOS", "WorkOSSimulator", "Reconciler", "Store", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
@@ -69,7 +74,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Reconciler", "WorkOS"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconciler", "WorkOS"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: [
+                "Daemon", "Reconciler", "WorkOS", "Store", "WorkOSSimulator", "LoopbackHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Daemon", "Store", "WorkOS", "WorkOSSimulator", "Reconciler"]

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Metrics
 public import Store
 public import WorkOS
 
@@ -34,7 +35,8 @@ public struct Runtime: Sendable {
 
     /// The WorkOS client alone (for `portal-link`).
     public static func makeClient(
-        settings: Settings, logger: Logger, tune: (inout WorkOSClient.Configuration) -> Void = { _ in }
+        settings: Settings, logger: Logger, tune: (inout WorkOSClient.Configuration) -> Void = { _ in },
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws(SettingsError) -> WorkOSClient {
         guard let baseURL = URL(string: settings.baseURL) else {
             throw SettingsError(key: "workos.base_url", problem: "is not a URL")
@@ -44,7 +46,7 @@ public struct Runtime: Sendable {
             connectTimeout: settings.connectTimeout, requestTimeout: settings.requestTimeout,
             directoryUsersPerSecond: settings.directoryUsersPerSecond, requestsPerSecond: settings.requestsPerSecond)
         tune(&configuration)
-        return WorkOSClient(configuration: configuration, logger: logger)
+        return WorkOSClient(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
     }
 
     /// Ends the database session (its advisory-lock leases with it).

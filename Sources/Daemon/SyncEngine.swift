@@ -97,8 +97,9 @@ public final class SyncEngine: Sendable {
         }
     }
 
-    /// A directory known to the database that WorkOS no longer lists.
-    private func reconcileRemoved(_ directory: Directory, mode: Mode) async -> DirectoryReport {
+    /// A directory known to the database that WorkOS no longer lists: its
+    /// accounts are held (or disabled, per `guard.on_directory_removed`).
+    public func reconcileRemoved(_ directory: Directory, mode: Mode) async -> DirectoryReport {
         await leased(directory, mode: mode) { report, _ in
             report.detail = "directory vanished from the WorkOS listing"
             let stored = try await store.loadState(directoryID: directory.id, for: nil)
@@ -124,6 +125,8 @@ public final class SyncEngine: Sendable {
                 report.detail = "another replica holds this directory's lease"
                 return report.finished(logger: logger)
             }
+            // The run starts once the lease is held: runs of one directory never overlap in `sync_runs`.
+            report.startedAt = Date()
             var failure: (any Error)?
             do {
                 try await body(&report, logger)

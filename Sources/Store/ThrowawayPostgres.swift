@@ -71,7 +71,7 @@ public final class ThrowawayPostgres: Sendable {
         var lastError: (any Error)?
         for _ in 0..<5 {
             let port = try configuration.port ?? freePort()
-            let options = "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            let options = serverOptions(directory: directory, port: port)
             do {
                 try runTool(
                     binDirectory + "/pg_ctl",
@@ -103,6 +103,32 @@ public final class ThrowawayPostgres: Sendable {
         } catch {
             await admin.close()
             throw error
+        }
+    }
+
+    /// The `postgres` options the server runs with (socket directory, port, durability off).
+    private static func serverOptions(directory: String, port: Int) -> String {
+        "-k \(directory) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    }
+
+    /// Stops the server (`pg_ctl -m fast`: sessions are ended, committed data
+    /// kept) so ``restart()`` brings it back on the same port and data.
+    public func halt() async throws {
+        _ = try await runOnOwnThread { [self] in
+            try Self.runTool(
+                binDirectory + "/pg_ctl", ["-D", directory + "/data", "-m", "fast", "-w", "stop"],
+                asPostgresUser: asPostgresUser)
+        }
+    }
+
+    /// Starts a halted server again on the same port and data.
+    public func restart() async throws {
+        _ = try await runOnOwnThread { [self] in
+            try Self.runTool(
+                binDirectory + "/pg_ctl",
+                ["-D", directory + "/data", "-l", directory + "/log", "-w", "-t", "60", "start", "-o",
+                 Self.serverOptions(directory: directory, port: port)],
+                asPostgresUser: asPostgresUser)
         }
     }
 

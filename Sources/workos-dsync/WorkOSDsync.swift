@@ -10,7 +10,7 @@ struct WorkOSDsync: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             MigrateCommand.self, SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self,
-            SimulateCommand.self, PurgeCommand.self, PortalLinkCommand.self, DemoCommand.self,
+            RunCommand.self, SimulateCommand.self, PurgeCommand.self, PortalLinkCommand.self, DemoCommand.self,
         ]
     )
 }

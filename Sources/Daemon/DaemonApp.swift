@@ -1,0 +1,290 @@
+public import Foundation
+public import Logging
+public import Metrics
+public import Prometheus
+import ServiceLifecycle
+import Store
+import Synchronization
+import UnixSignals
+public import WorkOS
+
+/// `workos-dsync run`, built in one place: `build` checks the database and
+/// the schema, binds the HTTP listener and prepares the services; `run`
+/// sends `READY=1` and runs one `ServiceGroup` (scheduler, HTTP endpoints,
+/// `SIGHUP` reloads) until SIGTERM/SIGINT or ``shutdown()``.
+public final class DaemonApp: Sendable {
+    /// How the daemon is started; the command line fills it, tests too.
+    public struct Options: Sendable {
+        /// `--config` (nil: the default path, which may be absent).
+        public var configPath: String?
+        /// The environment settings and systemd variables are read from.
+        public var environment: [String: String]
+        /// `--interval`: overrides `sync.interval`, also across reloads.
+        public var interval: Duration?
+        /// `--listen`: overrides `http.listen`.
+        public var listen: String?
+        /// Trap SIGTERM/SIGINT (graceful shutdown) and SIGHUP (reload). Default true; in-process tests turn it off.
+        public var trapSignals: Bool
+        /// Loop timing.
+        public var scheduler: Scheduler.Configuration
+        /// Adjusts the WorkOS client (tests: small pages, no pacing).
+        public var tuneClient: @Sendable (inout WorkOSClient.Configuration) -> Void
+        /// The level control a reload changes (the bootstrapped handlers'); nil: none.
+        public var levelControl: LogLevelControl?
+
+        public init(
+            configPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+            interval: Duration? = nil, listen: String? = nil, trapSignals: Bool = true,
+            scheduler: Scheduler.Configuration = Scheduler.Configuration(),
+            tuneClient: @escaping @Sendable (inout WorkOSClient.Configuration) -> Void = { _ in },
+            levelControl: LogLevelControl? = nil
+        ) {
+            self.configPath = configPath
+            self.environment = environment
+            self.interval = interval
+            self.listen = listen
+            self.trapSignals = trapSignals
+            self.scheduler = scheduler
+            self.tuneClient = tuneClient
+            self.levelControl = levelControl
+        }
+    }
+
+    /// Why the daemon refused to start; the description tells the operator what to do.
+    public enum StartError: Error, Sendable, CustomStringConvertible {
+        case databaseUnreachable(String)
+        case migrationsPending([String])
+        case listener(String)
+
+        public var description: String {
+            switch self {
+            case .databaseUnreachable(let detail): "cannot reach the database: \(detail)"
+            case .migrationsPending(let names):
+                "the database schema is not current (pending migrations: \(names.joined(separator: ", "))): run `workos-dsync migrate` first"
+            case .listener(let detail): "cannot listen for HTTP: \(detail)"
+            }
+        }
+    }
+
+    /// The Prometheus registry `/metrics` shows (the client's counters and the daemon's).
+    public let registry: PrometheusCollectorRegistry
+    /// The factory over ``registry``.
+    public let metricsFactory: any MetricsFactory
+    /// The bound HTTP port.
+    public var httpPort: Int { http.port }
+    /// The settings in force.
+    public var settings: Settings { settingsBox.current }
+    /// The scheduler's last status line.
+    public var status: String { scheduler.status }
+
+    private let options: Options
+    private let settingsBox: SettingsBox
+    private let scheduler: Scheduler
+    private let http: HTTPService
+    private let group: ServiceGroup
+    private let notifier: SystemdNotifier
+    private let connections: [PostgresConnection]
+    private let logger: Logger
+
+    private init(
+        options: Options, settingsBox: SettingsBox, registry: PrometheusCollectorRegistry, scheduler: Scheduler, http: HTTPService,
+        group: ServiceGroup, notifier: SystemdNotifier, connections: [PostgresConnection], logger: Logger
+    ) {
+        self.options = options
+        self.settingsBox = settingsBox
+        self.registry = registry
+        self.metricsFactory = PrometheusMetricsFactory(registry: registry)
+        self.scheduler = scheduler
+        self.http = http
+        self.group = group
+        self.notifier = notifier
+        self.connections = connections
+        self.logger = logger
+    }
+
+    /// Checks the database (reachable, migrations current), binds the
+    /// listener and builds the services. Throws ``StartError`` or `SettingsError`.
+    public static func build(settings loaded: Settings, options: Options, logger: Logger) async throws -> DaemonApp {
+        let settings = apply(options, to: loaded)
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["workos_dsync_run_duration_seconds"] = [
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+            .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1_800),
+        ]
+        let tune = options.tuneClient
+        let client = try Runtime.makeClient(settings: settings, logger: logger, tune: { tune(&$0) }, metricsFactory: factory)
+
+        var connections: [PostgresConnection] = []
+        func connect() async throws -> PostgresConnection {
+            do {
+                let connection = try await PostgresConnection.connect(settings.databaseURL, logger: logger)
+                connections.append(connection)
+                return connection
+            } catch {
+                throw StartError.databaseUnreachable(ConnectionString.redact("\(error)", conninfo: settings.databaseURL))
+            }
+        }
+        func closeAll() async { for connection in connections { await connection.close() } }
+
+        let control: PostgresConnection
+        do {
+            control = try await connect()
+            let pending = try await Migrator.pending(on: control, logger: logger)
+            guard pending.isEmpty else { throw StartError.migrationsPending(pending.map { "\($0.version) \($0.name)" }) }
+        } catch let error as StartError {
+            await closeAll()
+            throw error
+        } catch {
+            await closeAll()
+            throw StartError.databaseUnreachable(ConnectionString.redact("\(error)", conninfo: settings.databaseURL))
+        }
+
+        do {
+            var workers: [DirectoryWorker] = []
+            for index in 0..<settings.concurrency {
+                workers.append(DirectoryWorker(index: index, connection: try await connect(), client: client, logger: logger))
+            }
+            let health = try await connect()
+            let box = SettingsBox(settings)
+            let startedAt = Date()
+            let metrics = DaemonMetrics(factory: factory, startedAt: startedAt)
+            let notifier = SystemdNotifier(environment: options.environment)
+            let readiness = Readiness(store: SyncStore(connection: health, logger: logger), settings: box, startedAt: startedAt)
+            let (host, port) = try listenAddress(settings.listen)
+            let http: HTTPService
+            do {
+                http = try HTTPService(host: host, port: port, registry: registry, metrics: metrics, readiness: readiness, logger: logger)
+            } catch {
+                throw StartError.listener("\(settings.listen): \(error)")
+            }
+            let scheduler = Scheduler(
+                client: client, control: SyncStore(connection: control, logger: logger), workers: workers, settings: box,
+                metrics: metrics, notifier: notifier, configuration: options.scheduler, logger: logger)
+
+            // Shutdown goes in reverse order: the scheduler drains first, the endpoints stay up meanwhile.
+            let reloader = ReloadService(logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if options.trapSignals { services.append(.init(service: reloader)) }
+            services.append(.init(service: http))
+            services.append(.init(service: scheduler))
+            var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+            if options.trapSignals { configuration.gracefulShutdownSignals = [.sigterm, .sigint] }
+            configuration.maximumGracefulShutdownDuration = options.scheduler.shutdownGrace + .seconds(15)
+            configuration.maximumCancellationDuration = .seconds(10)
+            let app = DaemonApp(
+                options: options, settingsBox: box, registry: registry, scheduler: scheduler, http: http,
+                group: ServiceGroup(configuration: configuration), notifier: notifier, connections: connections, logger: logger)
+            reloader.app.withLock { $0 = app }
+            return app
+        } catch {
+            await closeAll()
+            throw error
+        }
+    }
+
+    /// Sends `READY=1` and runs until shutdown; closes the database sessions (and their leases) at the end.
+    public func run() async throws {
+        notifier.send("READY=1\nSTATUS=running; first runs starting")
+        logger.notice("workos-dsync run is ready", metadata: [
+            "http.port": "\(httpPort)", "sync.interval": "\(DurationText.format(settings.interval))",
+            "sync.concurrency": "\(settings.concurrency)",
+        ])
+        do {
+            try await group.run()
+        } catch {
+            // A run may still hold a session (e.g. a hung apply): do not wait for it.
+            // The process exit closes every socket and PostgreSQL rolls back what was open.
+            http.stop()
+            logger.error("workos-dsync run stopped with an error", metadata: ["error": "\(error)"])
+            throw error
+        }
+        http.stop()
+        for connection in connections { await connection.close() }
+        logger.notice("workos-dsync run stopped")
+    }
+
+    /// Begins a graceful shutdown, as SIGTERM does.
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+
+    /// Re-reads the config file (as SIGHUP does): interval, guard, directories
+    /// and log level take effect; other changes are logged as needing a restart.
+    /// An invalid file is logged and the old settings stay. Returns whether it applied.
+    @discardableResult
+    public func reload() -> Bool {
+        let loaded: Settings
+        do {
+            loaded = Self.apply(options, to: try Settings.load(path: options.configPath, environment: options.environment))
+        } catch {
+            logger.error("config reload failed; keeping the old settings", metadata: ["error": "\(error.description)"])
+            return false
+        }
+        let old = settingsBox.current
+        var new = old
+        var changed: [String] = []
+        if loaded.interval != old.interval {
+            changed.append("sync.interval \(DurationText.format(old.interval)) → \(DurationText.format(loaded.interval))")
+            new.interval = loaded.interval
+        }
+        if loaded.directories != old.directories {
+            changed.append("sync.directories \(old.directories) → \(loaded.directories)")
+            new.directories = loaded.directories
+        }
+        if loaded.safety != old.safety {
+            changed.append("guard \(old.safety) → \(loaded.safety)")
+            new.safety = loaded.safety
+        }
+        if loaded.logLevel != old.logLevel {
+            changed.append("log.level \(old.logLevel) → \(loaded.logLevel)")
+            new.logLevel = loaded.logLevel
+            if let level = Logger.Level(rawValue: loaded.logLevel) { options.levelControl?.level = level }
+        }
+        if loaded.maxListingAge != old.maxListingAge {
+            changed.append("http.max_listing_age \(DurationText.format(old.maxListingAge)) → \(DurationText.format(loaded.maxListingAge))")
+            new.maxListingAge = loaded.maxListingAge
+        }
+        if loaded.revokeSessionsSQL != old.revokeSessionsSQL {
+            changed.append("revoke_sessions_sql")
+            new.revokeSessionsSQL = loaded.revokeSessionsSQL
+        }
+        var needsRestart: [String] = []
+        if loaded.concurrency != old.concurrency { needsRestart.append("sync.concurrency") }
+        if loaded.listen != old.listen { needsRestart.append("http.listen") }
+        if loaded.databaseURL != old.databaseURL { needsRestart.append("database.url") }
+        if loaded.baseURL != old.baseURL { needsRestart.append("workos.base_url") }
+        if loaded.logFormat != old.logFormat { needsRestart.append("log.format") }
+        settingsBox.replace(new)
+        if changed.isEmpty {
+            logger.notice("config reloaded; nothing changed")
+        } else {
+            logger.notice("config reloaded", metadata: ["changed": .array(changed.map { .string($0) })])
+        }
+        if !needsRestart.isEmpty {
+            logger.warning("config changes that take effect only after a restart", metadata: ["settings": "\(needsRestart.joined(separator: ", "))"])
+        }
+        return true
+    }
+
+    static func apply(_ options: Options, to settings: Settings) -> Settings {
+        var settings = settings
+        if let interval = options.interval { settings.interval = interval }
+        if let listen = options.listen { settings.listen = listen }
+        return settings
+    }
+
+    /// `HOST:PORT` as the listener takes it (an IPv4 literal; `localhost` is 127.0.0.1).
+    static func listenAddress(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            throw StartError.listener("\(text) is not HOST:PORT")
+        }
+        var host = String(text[..<colon])
+        if host == "localhost" { host = "127.0.0.1" }
+        if host.isEmpty || host == "*" { host = "0.0.0.0" }
+        guard host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
+            throw StartError.listener("\(text): the host must be an IPv4 address such as 127.0.0.1")
+        }
+        return (host, port)
+    }
+}

@@ -1,0 +1,125 @@
+public import Foundation
+public import Metrics
+import Reconciler
+import WorkOS
+public import Store
+import Synchronization
+
+/// The daemon's metrics, created once per directory with fixed label names,
+/// every outcome and kind registered at zero as soon as the directory is known:
+///
+/// - `workos_dsync_runs_total{directory,outcome}` (applied, unchanged, held, failed, skipped)
+/// - `workos_dsync_run_duration_seconds{directory}` (histogram)
+/// - `workos_dsync_changes_total{directory,kind}` (create, update, email_change,
+///   reactivation, disable, held, group_change, membership_change)
+/// - `workos_dsync_accounts{directory,status}` (gauge, active/disabled)
+/// - `workos_dsync_last_complete_listing_age_seconds{directory}` (gauge)
+/// - `workos_dsync_held_plans{directory}` (gauge)
+///
+/// The names are a contract: alert rules and dashboards in `deploy/` use them.
+public final class DaemonMetrics: Sendable {
+    /// The `kind` label values of `workos_dsync_changes_total`.
+    public static let changeKinds = [
+        "create", "update", "email_change", "reactivation", "disable", "held", "group_change", "membership_change",
+    ]
+
+    final class Series: Sendable {
+        let runs: [RunOutcome: Counter]
+        let duration: Metrics.Timer
+        let changes: [String: Counter]
+        let active: Gauge
+        let disabled: Gauge
+        let listingAge: Gauge
+        let heldPlans: Gauge
+        /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
+        let lastComplete = Mutex<Date?>(nil)
+
+        init(directory: String, factory: any MetricsFactory) {
+            var runs: [RunOutcome: Counter] = [:]
+            for outcome in RunOutcome.allCases {
+                runs[outcome] = Counter(
+                    label: "workos_dsync_runs_total", dimensions: [("directory", directory), ("outcome", outcome.rawValue)],
+                    factory: factory)
+            }
+            self.runs = runs
+            duration = Metrics.Timer(
+                label: "workos_dsync_run_duration_seconds", dimensions: [("directory", directory)], factory: factory)
+            var changes: [String: Counter] = [:]
+            for kind in DaemonMetrics.changeKinds {
+                changes[kind] = Counter(
+                    label: "workos_dsync_changes_total", dimensions: [("directory", directory), ("kind", kind)], factory: factory)
+            }
+            self.changes = changes
+            active = Gauge(label: "workos_dsync_accounts", dimensions: [("directory", directory), ("status", "active")], factory: factory)
+            disabled = Gauge(label: "workos_dsync_accounts", dimensions: [("directory", directory), ("status", "disabled")], factory: factory)
+            listingAge = Gauge(
+                label: "workos_dsync_last_complete_listing_age_seconds", dimensions: [("directory", directory)], factory: factory)
+            heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
+            active.record(0)
+            disabled.record(0)
+            heldPlans.record(0)
+        }
+    }
+
+    private let factory: any MetricsFactory
+    private let series = Mutex<[String: Series]>([:])
+    /// When the daemon started: the age of a directory never listed completely counts from here.
+    let startedAt: Date
+
+    public init(factory: any MetricsFactory, startedAt: Date = Date()) {
+        self.factory = factory
+        self.startedAt = startedAt
+    }
+
+    /// Registers a directory's series at zero (idempotent).
+    public func register(directory id: String) {
+        _ = series(id)
+    }
+
+    private func series(_ id: String) -> Series {
+        series.withLock { all in
+            if let existing = all[id] { return existing }
+            let created = Series(directory: id, factory: factory)
+            all[id] = created
+            created.listingAge.record(max(0, Date().timeIntervalSince(startedAt)))
+            return created
+        }
+    }
+
+    /// Counts one finished run: its outcome, duration and (when it wrote) its changes by kind.
+    public func record(_ report: DirectoryReport) {
+        let series = series(report.directory.id)
+        series.runs[report.outcome]?.increment()
+        let seconds = (report.finishedAt ?? Date()).timeIntervalSince(report.startedAt)
+        series.duration.recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        guard report.outcome == .applied || report.outcome == .held, let summary = report.plan?.summary else { return }
+        let counts: [(String, Int)] = [
+            ("create", summary.creates), ("update", summary.updates), ("email_change", summary.emailChanges),
+            ("reactivation", summary.reactivations), ("disable", summary.disables), ("held", summary.held),
+            ("group_change", summary.groupChanges), ("membership_change", summary.membershipChanges),
+        ]
+        for (kind, count) in counts where count > 0 {
+            series.changes[kind]?.increment(by: count)
+        }
+    }
+
+    /// Sets the gauges read from the database after a run.
+    public func update(directory id: String, gauges: DirectoryGauges) {
+        let series = series(id)
+        series.active.record(gauges.activeAccounts)
+        series.disabled.record(gauges.disabledAccounts)
+        series.heldPlans.record(gauges.heldPlans)
+        series.lastComplete.withLock { $0 = gauges.lastCompleteSyncAt }
+        refreshAge(series, now: Date())
+    }
+
+    /// Recomputes every listing-age gauge for `now` (before each scrape).
+    public func refreshListingAges(now: Date = Date()) {
+        for series in series.withLock({ Array($0.values) }) { refreshAge(series, now: now) }
+    }
+
+    private func refreshAge(_ series: Series, now: Date) {
+        let since = series.lastComplete.withLock { $0 } ?? startedAt
+        series.listingAge.record(max(0, now.timeIntervalSince(since)))
+    }
+}

@@ -1,0 +1,114 @@
+public import Foundation
+public import Logging
+
+/// Turns one log event into one line: logfmt (`level=info label=… msg="…" directory.id=…`)
+/// or a JSON object. No colours; keys of the metadata in a stable (sorted)
+/// order; newlines inside values escaped, so every event is exactly one line
+/// for journald.
+public struct LogLineFormatter: Sendable {
+    /// The two line formats of `log.format`.
+    public enum Format: String, Sendable, CaseIterable {
+        case logfmt, json
+    }
+
+    public var format: Format
+    /// Whether to start each line with `ts=` (RFC 3339, UTC, milliseconds). Default true;
+    /// journald adds its own time, so it is only a convenience.
+    public var timestamps: Bool
+
+    public init(format: Format, timestamps: Bool = true) {
+        self.format = format
+        self.timestamps = timestamps
+    }
+
+    /// One line, without the trailing newline.
+    public func line(
+        level: Logger.Level, label: String, message: String, metadata: Logger.Metadata, timestamp: Date? = nil
+    ) -> String {
+        var fields: [(String, String)] = []
+        if timestamps, let timestamp { fields.append(("ts", Self.timestamp(timestamp))) }
+        fields.append(("level", level.rawValue))
+        fields.append(("label", label))
+        fields.append(("msg", message))
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !["ts", "level", "label", "msg"].contains(key) {
+            fields.append((key, Self.flatten(value)))
+        }
+        switch format {
+        case .logfmt:
+            return fields.map { "\(Self.logfmtKey($0.0))=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
+        case .json:
+            return "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// A metadata value as text: lists as `[a, b]`, dictionaries as `{k: v}` (sorted keys).
+    static func flatten(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let text): text
+        case .stringConvertible(let convertible): convertible.description
+        case .array(let values): "[" + values.map(flatten).joined(separator: ", ") + "]"
+        case .dictionary(let values):
+            "{" + values.sorted { $0.key < $1.key }.map { "\($0.key): \(flatten($0.value))" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// A logfmt key: characters other than letters, digits and `._-/` become `_`.
+    static func logfmtKey(_ key: String) -> String {
+        let cleaned = String(key.unicodeScalars.map { scalar -> Character in
+            let allowed = (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar))) || "._-/".unicodeScalars.contains(scalar)
+            return allowed ? Character(scalar) : "_"
+        })
+        return cleaned.isEmpty ? "_" : cleaned
+    }
+
+    /// A logfmt value: bare when it has no space, quote, `=` or control
+    /// character; otherwise quoted with `\"`, `\\`, `\n`, `\r`, `\t` escapes.
+    static func logfmtValue(_ value: String) -> String {
+        if value.isEmpty { return "\"\"" }
+        let needsQuotes = value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f }
+        guard needsQuotes else { return value }
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A JSON string literal (RFC 8259 escapes; non-ASCII kept as UTF-8).
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// `2026-11-29T08:03:15.123Z`.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
+    }
+}

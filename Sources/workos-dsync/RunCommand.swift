@@ -1,0 +1,53 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Logging
+import Metrics
+
+/// `workos-dsync run`: the daemon (systemd `Type=notify`).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: reconcile every directory every interval, serve /metrics, /healthz and /readyz.",
+        discussion: """
+            Runs under systemd as Type=notify (READY=1 once the database is reachable, the schema current and the \
+            listener bound; WATCHDOG=1 at half of WatchdogSec). SIGTERM/SIGINT: graceful shutdown (runs in flight \
+            finish or roll back). SIGHUP: reload the config file (interval, guard, directories, log level); an \
+            invalid file keeps the old settings. Several replicas may share one database. \
+            Exits 1 when the database is unreachable or migrations are pending (run `workos-dsync migrate`), \
+            6 on a configuration error.
+            """)
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "Reconcile each directory this often (overrides sync.interval), e.g. 90s, 10m, 1h.")
+    var interval: String?
+    @Option(help: "Address of /metrics, /healthz and /readyz (overrides http.listen), e.g. 127.0.0.1:9464.")
+    var listen: String?
+
+    func validate() throws {
+        if let interval, DurationText.parse(interval).map({ $0 > .zero }) != true {
+            throw ValidationError("--interval must be a duration like 90s, 10m or 1h")
+        }
+    }
+
+    func run() async throws {
+        let settings = try options.loadSettings()
+        let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.run")
+        let daemonOptions = DaemonApp.Options(
+            configPath: options.config, interval: interval.flatMap(DurationText.parse), listen: listen,
+            levelControl: LogSetup.levelControl)
+        let app: DaemonApp
+        do {
+            app = try await DaemonApp.build(settings: settings, options: daemonOptions, logger: logger)
+        } catch let error as SettingsError {
+            printError(error.description)
+            throw ExitStatus.configuration.exitCode
+        } catch {
+            printError("workos-dsync run: \(error)")
+            throw ExitStatus.error.exitCode
+        }
+        // Anything else that reports through swift-metrics lands on the same /metrics.
+        MetricsSystem.bootstrap(app.metricsFactory)
+        try await app.run()
+    }
+}

@@ -1,0 +1,159 @@
+import Daemon
+import Foundation
+import Logging
+import Reconciler
+import Store
+import Testing
+import WorkOS
+import WorkOSSimulator
+
+/// The daemon in process: `/metrics`, `/healthz`, systemd notify, reload.
+@Suite(.serialized) struct DaemonServiceTests {
+    @Test func metricsShowTheNamedSeriesForEveryDirectory() async throws {
+        let harness = try await DaemonHarness.make(directories: 2, users: 25, groups: 3)
+        let daemon = RunningDaemon(try await harness.build())
+        let port = daemon.app.httpPort
+        let directories = harness.simulator.directoryIDs
+        let synced = try await eventually {
+            try await harness.count("SELECT count(DISTINCT directory_id) AS count FROM workos_dsync.sync_runs WHERE outcome = 'applied'") == 2
+        }
+        #expect(synced)
+        // Gauges are read right after each run; give the second run's a moment.
+        let metricsText = try await { () async throws -> String in
+            var text = ""
+            _ = try await eventually {
+                text = try await httpGet(port: port, path: "/metrics").body
+                return directories.allSatisfy { text.contains("workos_dsync_accounts{directory=\"\($0)\",status=\"active\"} 25") }
+            }
+            return text
+        }()
+        let lines = metricsText.split(separator: "\n").map(String.init)
+        func value(_ series: String) -> Double? {
+            lines.first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        for directory in directories {
+            let label = "directory=\"\(directory)\""
+            for outcome in RunOutcome.allCases {
+                #expect(value("workos_dsync_runs_total{\(label),outcome=\"\(outcome.rawValue)\"}") != nil, "runs_total \(outcome)")
+            }
+            #expect((value("workos_dsync_runs_total{\(label),outcome=\"applied\"}") ?? 0) >= 1)
+            #expect(value("workos_dsync_runs_total{\(label),outcome=\"failed\"}") == 0)
+            for kind in DaemonMetrics.changeKinds {
+                #expect(value("workos_dsync_changes_total{\(label),kind=\"\(kind)\"}") != nil, "changes_total \(kind)")
+            }
+            #expect(value("workos_dsync_changes_total{\(label),kind=\"create\"}") == 25)
+            #expect(value("workos_dsync_changes_total{\(label),kind=\"disable\"}") == 0)
+            #expect(value("workos_dsync_accounts{\(label),status=\"active\"}") == 25)
+            #expect(value("workos_dsync_accounts{\(label),status=\"disabled\"}") == 0)
+            #expect(value("workos_dsync_held_plans{\(label)}") == 0)
+            let age = try #require(value("workos_dsync_last_complete_listing_age_seconds{\(label)}"))
+            #expect(age >= 0 && age < 60)
+            #expect((value("workos_dsync_run_duration_seconds_count{\(label)}") ?? 0) >= 1)
+            #expect(lines.contains { $0.hasPrefix("workos_dsync_run_duration_seconds_bucket{\(label),le=\"+Inf\"}") })
+        }
+        #expect((value("workos_dsync_api_requests_total{endpoint=\"directories\",status=\"200\"}") ?? 0) >= 1)
+        #expect((value("workos_dsync_api_requests_total{endpoint=\"directory_users\",status=\"200\"}") ?? 0) >= 2)
+        #expect(value("workos_dsync_api_retries_total{endpoint=\"directory_users\"}") == 0)
+        #expect(value("workos_dsync_api_rate_limited_total{endpoint=\"directory_users\"}") == 0)
+
+        // A disable shows up as a change of its kind and in the account gauges.
+        let leaver = try #require(harness.simulator.users(in: directories[0]).first)
+        harness.simulator.deleteUser(leaver.id)
+        try await daemon.stop()
+        let second = RunningDaemon(try await harness.build())
+        let disabled = try await eventually {
+            let text = try await httpGet(port: second.app.httpPort, path: "/metrics").body
+            return text.contains("workos_dsync_accounts{directory=\"\(directories[0])\",status=\"disabled\"} 1")
+                && text.contains("workos_dsync_changes_total{directory=\"\(directories[0])\",kind=\"disable\"} 1")
+        }
+        #expect(disabled)
+
+        #expect(try await httpGet(port: second.app.httpPort, path: "/healthz") == (200, "ok\n"))
+        #expect(try await httpGet(port: second.app.httpPort, path: "/nope").status == 404)
+        try await second.stop()
+        harness.simulator.stop()
+    }
+
+    @Test(arguments: [false, true]) func notifySocketGetsReadyThenWatchdogThenStopping(abstract: Bool) async throws {
+        let harness = try await DaemonHarness.make(directories: 1, users: 5, groups: 1)
+        let listener = try NotifyListener(abstract: abstract)
+        defer { listener.close() }
+        let environment = ["NOTIFY_SOCKET": listener.address, "WATCHDOG_USEC": "400000"]
+        let app = try await harness.build(DaemonHarness.options(environment: environment))
+        #expect(listener.messages.isEmpty, "nothing before run()")
+        let daemon = RunningDaemon(app)
+        let petted = await eventually(timeout: .seconds(10)) { listener.messages.filter { $0 == "WATCHDOG=1" }.count >= 3 }
+        #expect(petted)
+        let status = await eventually(timeout: .seconds(10)) { listener.messages.contains { $0.hasPrefix("STATUS=last run: ") } }
+        #expect(status)
+        try await daemon.stop()
+        let messages = listener.messages
+        let ready = try #require(messages.firstIndex { $0.split(separator: "\n").contains("READY=1") })
+        let firstPet = try #require(messages.firstIndex(of: "WATCHDOG=1"))
+        #expect(ready == 0 && ready < firstPet)
+        let stopping = await eventually(timeout: .seconds(5)) { listener.messages.contains("STOPPING=1") }
+        #expect(stopping)
+        harness.simulator.stop()
+    }
+
+    @Test func pendingMigrationsRefuseToStartAndSendNothing() async throws {
+        let url = try await TestDatabase.create("daemon_unmigrated", logger: quietLogger)
+        let listener = try NotifyListener(abstract: false)
+        defer { listener.close() }
+        var settings = Settings()
+        settings.apiKey = Secret("sk_test_x")
+        settings.baseURL = "http://127.0.0.1:9"
+        settings.databaseURL = url
+        settings.listen = "127.0.0.1:0"
+        do {
+            _ = try await DaemonApp.build(
+                settings: settings, options: DaemonHarness.options(environment: ["NOTIFY_SOCKET": listener.address]), logger: quietLogger)
+            Issue.record("the daemon started on an unmigrated database")
+        } catch let error as DaemonApp.StartError {
+            guard case .migrationsPending(let names) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(!names.isEmpty)
+            #expect(error.description.contains("workos-dsync migrate"))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(listener.messages.isEmpty)
+    }
+
+    @Test func reloadAppliesAValidFileAndKeepsTheOldSettingsOnAnInvalidOne() async throws {
+        let harness = try await DaemonHarness.make(directories: 1, users: 3, groups: 1, interval: .seconds(3_600))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString).yaml").path
+        try "sync:\n  interval: 1h\nguard:\n  min_users: 25\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let environment = [
+            "WORKOS_API_KEY": harness.simulator.apiKey, "WORKOS_BASE_URL": harness.settings.baseURL, "DATABASE_URL": harness.databaseURL,
+        ]
+        let control = LogLevelControl(.info)
+        var options = DaemonHarness.options(environment: environment, configPath: path)
+        options.levelControl = control
+        let daemon = RunningDaemon(try await harness.build(options))
+        #expect(daemon.app.settings.interval == .seconds(3_600))
+
+        try "sync:\n  interval: 2s\n  directories: [\(harness.simulator.directoryIDs[0])]\nguard:\n  min_users: 7\nlog:\n  level: debug\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(daemon.app.reload())
+        #expect(daemon.app.settings.interval == .seconds(2))
+        #expect(daemon.app.settings.safety.minUsers == 7)
+        #expect(daemon.app.settings.directories == [harness.simulator.directoryIDs[0]])
+        #expect(control.level == .debug)
+        // The shorter interval takes effect: a second run follows within seconds.
+        let rerun = try await eventually(timeout: .seconds(15)) {
+            try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs") >= 2
+        }
+        #expect(rerun)
+
+        try "sync:\n  interval: [not a duration\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(!daemon.app.reload())
+        try "sync:\n  interval: soon\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(!daemon.app.reload())
+        #expect(daemon.app.settings.interval == .seconds(2))
+        #expect(daemon.app.settings.safety.minUsers == 7)
+        try await daemon.stop()
+        harness.simulator.stop()
+    }
+}

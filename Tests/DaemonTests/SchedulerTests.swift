@@ -1,0 +1,103 @@
+import Daemon
+import Foundation
+import Store
+import Testing
+import WorkOSSimulator
+
+/// The scheduling loop against the simulator: backoff after failures, a
+/// failing directory listing, a directory that vanishes.
+@Suite(.serialized) struct SchedulerTests {
+    @Test func aFailingDirectoryIsRetriedWithBackoffLongBeforeTheInterval() async throws {
+        let harness = try await DaemonHarness.make(directories: 2, users: 10, groups: 2, interval: .seconds(60))
+        let failing = harness.simulator.directoryIDs[0]
+        // Two attempts per request: four failures are two failed runs.
+        harness.simulator.scriptFault(
+            .status(500), matching: RequestMatcher(pathPrefix: "/directory_users", queryContains: "directory=\(failing)"), times: 4)
+        let daemon = RunningDaemon(try await harness.build())
+        let recovered = try await eventually(timeout: .seconds(15)) {
+            try await harness.count("""
+                SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE directory_id = \(failing) AND outcome = 'applied'
+                """) == 1
+        }
+        #expect(recovered, "retried well within the 60 s interval")
+        let outcomes = try await harness.query("""
+            SELECT outcome, started_at, finished_at FROM workos_dsync.sync_runs WHERE directory_id = \(failing) ORDER BY id
+            """)
+        #expect(try outcomes.map { try $0.decode(String.self, "outcome") } == ["failed", "failed", "applied"])
+        // The second retry waited about twice as long as the first (base 500 ms, ±10 %).
+        let times = try outcomes.map { (try $0.decode(Date.self, "started_at"), try $0.decode(Date.self, "finished_at")) }
+        let firstGap = times[1].0.timeIntervalSince(times[0].1)
+        let secondGap = times[2].0.timeIntervalSince(times[1].1)
+        #expect(firstGap >= 0.44 && firstGap < 3, "first retry after \(firstGap) s")
+        #expect(secondGap >= 0.89 && secondGap < 4, "second retry after \(secondGap) s")
+        // The healthy directory was reconciled once: its interval is a minute.
+        #expect(try await harness.count("""
+            SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE directory_id = \(harness.simulator.directoryIDs[1])
+            """) == 1)
+        let metrics = try await httpGet(port: daemon.app.httpPort, path: "/metrics").body
+        #expect(metrics.contains("workos_dsync_runs_total{directory=\"\(failing)\",outcome=\"failed\"} 2"))
+        #expect(metrics.contains("workos_dsync_runs_total{directory=\"\(failing)\",outcome=\"applied\"} 1"))
+        try await daemon.stop()
+        harness.simulator.stop()
+    }
+
+    @Test func aFailingDirectoryListingTouchesNothingAndIsRetried() async throws {
+        let harness = try await DaemonHarness.make(directories: 2, users: 10, groups: 2, interval: .seconds(60))
+        harness.simulator.scriptFault(.status(503), matching: RequestMatcher(pathPrefix: "/directories"), times: 6)
+        let daemon = RunningDaemon(try await harness.build())
+        let port = daemon.app.httpPort
+        #expect(try await eventually(timeout: .seconds(10)) {
+            try await httpGet(port: port, path: "/metrics").body.contains("workos_dsync_api_requests_total{endpoint=\"directories\",status=\"503\"} 2")
+        })
+        #expect(try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs") == 0)
+        #expect(try await harness.count("SELECT count(*) AS count FROM workos_dsync.directories") == 0)
+        let synced = try await eventually(timeout: .seconds(15)) {
+            try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE outcome = 'applied'") == 2
+        }
+        #expect(synced, "the listing is retried and the directories reconciled once it answers")
+        try await daemon.stop()
+        harness.simulator.stop()
+    }
+
+    @Test func aDirectoryThatVanishesIsHeldNotDisabled() async throws {
+        let harness = try await DaemonHarness.make(directories: 2, users: 12, groups: 2, interval: .seconds(1))
+        let daemon = RunningDaemon(try await harness.build())
+        #expect(try await eventually {
+            try await harness.count("SELECT count(DISTINCT directory_id) AS count FROM workos_dsync.sync_runs WHERE outcome = 'applied'") == 2
+        })
+        let vanished = harness.simulator.directoryIDs[1]
+        harness.simulator.deleteDirectory(vanished)
+        let held = try await eventually(timeout: .seconds(15)) {
+            try await harness.count("SELECT count(*) AS count FROM workos_dsync.held_plans WHERE directory_id = \(vanished)") >= 1
+        }
+        #expect(held)
+        #expect(try await harness.count("""
+            SELECT count(*) AS count FROM workos_dsync.directory_users WHERE directory_id = \(vanished) AND status = 'active'
+            """) == 12)
+        #expect(try await eventually(timeout: .seconds(5)) {
+            try await httpGet(port: daemon.app.httpPort, path: "/metrics").body.contains("workos_dsync_held_plans{directory=\"\(vanished)\"} 1")
+        })
+        try await daemon.stop()
+        harness.simulator.stop()
+    }
+
+    @Test func atMostConcurrencyDirectoriesRunAtOnce() async throws {
+        let harness = try await DaemonHarness.make(
+            directories: 5, users: 40, groups: 2, latency: .milliseconds(15), interval: .seconds(60), concurrency: 2)
+        let daemon = RunningDaemon(try await harness.build(DaemonHarness.options(pageSize: 10)))
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE outcome = 'applied'") == 5
+        })
+        try await daemon.stop()
+        // Runs of different directories overlap, but never more than two at a time.
+        let spans = try await harness.query("SELECT started_at, finished_at FROM workos_dsync.sync_runs").map {
+            (try $0.decode(Date.self, "started_at"), try $0.decode(Date.self, "finished_at"))
+        }
+        var most = 0
+        for (start, _) in spans {
+            most = max(most, spans.filter { $0.0 <= start && start < $0.1 }.count)
+        }
+        #expect(most == 2, "at most two at once, and both lanes used (\(most))")
+        harness.simulator.stop()
+    }
+}
