@@ -45,7 +45,7 @@ import WorkOSSimulator
         var reply = (status: 0, body: "")
         let failed = try await eventually(timeout: .seconds(20)) {
             reply = try await httpGet(port: port, path: "/readyz")
-            return reply.status == 503
+            return reply.status == 503 && reply.body.contains("older than")
         }
         #expect(failed)
         #expect(reply.body.contains("older than 5s"))
