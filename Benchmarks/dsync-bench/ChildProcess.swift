@@ -5,13 +5,25 @@ import Logging
 enum ChildProcess {
     static let apiKeyVariable = "DSYNC_BENCH_API_KEY"
 
+    /// Set `DSYNC_BENCH_PERF=<scenario>` to run that scenario's child under `perf record -g`
+    /// (written to `/tmp/dsync-bench-<scenario>.perf`).
+    static let perfVariable = "DSYNC_BENCH_PERF"
+
     static func run(_ scenario: Scenario, target: ScenarioTarget, logger: Logger) async throws -> Measurement {
         try await onOwnThread {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            process.arguments = [
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            var arguments = [
                 "--scenario", scenario.rawValue, "--base-url", target.baseURL, "--database-url", target.databaseURL,
             ]
+            if ProcessInfo.processInfo.environment[perfVariable] == scenario.rawValue {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/perf")
+                arguments = ["record", "-q", "-F", "997", "-g", "-o", "/tmp/dsync-bench-\(scenario.rawValue).perf", "--", executable]
+                    + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: executable)
+            }
+            process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment
             environment[apiKeyVariable] = target.apiKey
             process.environment = environment

@@ -32,6 +32,11 @@ struct Orchestrator {
         let url = try await postgres.createDatabase(name, logger: logger)
         let admin = try await PostgresConnection.connect(url, logger: logger)
         _ = try await Migrator.apply(on: admin, logger: logger)
+        // Profiling aid: DSYNC_BENCH_LOG_STATEMENTS=<ms> logs slower statements to the server log,
+        // copied to /tmp/dsync-bench-postgres.log after each size.
+        if let milliseconds = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"].flatMap(Int.init) {
+            try await admin.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) SET log_min_duration_statement = \(milliseconds)"))
+        }
         await admin.close()
         return url
     }
@@ -64,6 +69,10 @@ struct Orchestrator {
         try await measure(.unchangedResync)
         let changed = Churn.apply(to: simulator, fraction: 0.01)
         try await measure(.churnResync, changed: changed)
+        if ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"] != nil {
+            try? FileManager.default.removeItem(atPath: "/tmp/dsync-bench-postgres.log")
+            try? FileManager.default.copyItem(atPath: postgres.directory + "/log", toPath: "/tmp/dsync-bench-postgres.log")
+        }
         return rows
     }
 
