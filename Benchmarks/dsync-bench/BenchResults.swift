@@ -83,6 +83,14 @@ struct BenchResults: Codable, Sendable {
     var rows: [ResultRow] = []
     var targets: [TargetCheck] = []
     var eventsLatency = "n/a (events mode not built)"
+    /// `/proc/loadavg` (1, 5, 15 min) when the run started and ended: other work on the machine skews wall times.
+    var loadAverageAtStart = Self.loadAverage()
+    var loadAverageAtEnd = ""
+
+    static func loadAverage() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
 
     static func new(command: [String]) -> BenchResults {
         let formatter = ISO8601DateFormatter()

@@ -24,6 +24,12 @@ struct DsyncBench: AsyncParsableCommand {
     @Option(help: "Users per directory of the 5-directory memory check (0 skips it; default: the smallest size).")
     var manyDirectoriesUsers: Int?
 
+    @Option(help: "Runs of the floors and the unchanged resync; the median is reported.")
+    var repeats = 3
+
+    @Option(help: "Only these scenarios, comma-separated (profiling runs; the churn needs the full sync first).")
+    var only: String?
+
     @Option(help: .hidden)
     var scenario: Scenario?
 
@@ -65,6 +71,13 @@ struct DsyncBench: AsyncParsableCommand {
         let orchestrator = Orchestrator(
             sizes: users, throttledUsers: throttledUsers,
             manyDirectoriesUsers: manyDirectoriesUsers == 0 ? nil : (manyDirectoriesUsers ?? users.min()),
+            repeats: repeats,
+            only: try only.map { list in
+                Set(try list.split(separator: ",").map { name in
+                    guard let scenario = Scenario(rawValue: String(name)) else { throw ValidationError("unknown scenario \(name)") }
+                    return scenario
+                })
+            },
             logger: logger)
         let results = try await orchestrator.run()
         print(ReportFormatter.text(results))

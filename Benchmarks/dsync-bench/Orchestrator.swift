@@ -8,7 +8,12 @@ struct Orchestrator {
     var sizes: [Int]
     var throttledUsers: Int
     var manyDirectoriesUsers: Int?
+    var repeats: Int
+    /// Only these scenarios (nil: all); for profiling runs.
+    var only: Set<Scenario>?
     var logger: Logger
+
+    func wanted(_ scenario: Scenario) -> Bool { only?.contains(scenario) ?? true }
 
     func run() async throws -> BenchResults {
         let postgres = try await ThrowawayPostgres.start(logger: logger)
@@ -17,10 +22,11 @@ struct Orchestrator {
         for size in sizes {
             results.rows += try await runSize(size, postgres: postgres)
         }
-        results.rows.append(try await runThrottled(postgres: postgres))
-        if let users = manyDirectoriesUsers {
+        if wanted(.throttled) { results.rows.append(try await runThrottled(postgres: postgres)) }
+        if let users = manyDirectoriesUsers, wanted(.manyDirectories) {
             results.rows.append(try await runManyDirectories(users: users, postgres: postgres))
         }
+        results.loadAverageAtEnd = BenchResults.loadAverage()
         results.evaluateTargets()
         return results
     }
@@ -35,7 +41,12 @@ struct Orchestrator {
         // Profiling aid: DSYNC_BENCH_LOG_STATEMENTS=<ms> logs slower statements to the server log,
         // copied to /tmp/dsync-bench-postgres.log after each size.
         if let milliseconds = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"].flatMap(Int.init) {
-            try await admin.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) SET log_min_duration_statement = \(milliseconds)"))
+            for setting in [
+                "log_min_duration_statement = \(milliseconds)", "session_preload_libraries = 'auto_explain'",
+                "auto_explain.log_min_duration = \(milliseconds * 5)", "auto_explain.log_analyze = on",
+            ] {
+                try await admin.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) SET \(setting)"))
+            }
         }
         await admin.close()
         return url
@@ -53,9 +64,16 @@ struct Orchestrator {
         let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
         var rows: [ResultRow] = []
         func measure(_ scenario: Scenario, changed: Int? = nil) async throws {
-            simulator.resetStatistics()
-            let measurement = try await ChildProcess.run(scenario, target: target, logger: logger)
-            let statistics = simulator.statistics
+            guard wanted(scenario) else { return }
+            // Idempotent scenarios run `repeats` times; the run with the median wall time is kept.
+            let runs = [.floorFetch, .floorDecode, .floorWrite, .unchangedResync].contains(scenario) ? repeats : 1
+            var measured: [(Measurement, SimulatorStatistics)] = []
+            for _ in 0..<max(1, runs) {
+                simulator.resetStatistics()
+                measured.append((try await ChildProcess.run(scenario, target: target, logger: logger), simulator.statistics))
+            }
+            measured.sort { $0.0.wallSeconds < $1.0.wallSeconds }
+            let (measurement, statistics) = measured[measured.count / 2]
             let row = ResultRow(
                 users: size, directories: 1, scenario: scenario, measurement: measurement,
                 httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: changed)
