@@ -129,13 +129,13 @@ struct BenchResults: Codable, Sendable {
             if let full = row(.fullSync, users: size), let ratio = full.ratioToFloor {
                 targets.append(TargetCheck(
                     target: "\(n): full sync ≤ 1.5 × (floor b + floor c)",
-                    measured: String(format: "%.2f ×", ratio), met: ratio <= 1.5))
+                    measured: String(format: "%.3f ×", ratio), met: ratio <= 1.5))
             }
             if let unchanged = row(.unchangedResync, users: size), let ratio = unchanged.ratioToFloor {
                 let writes = unchanged.measurement.writes
                 targets.append(TargetCheck(
                     target: "\(n): unchanged resync ≤ 1.15 × floor b",
-                    measured: String(format: "%.2f ×", ratio), met: ratio <= 1.15))
+                    measured: String(format: "%.3f ×", ratio), met: ratio <= 1.15))
                 targets.append(TargetCheck(
                     target: "\(n): unchanged resync writes 0 rows (directories bookkeeping reported apart)",
                     measured: "\(writes?.data ?? -1) rows (+\(writes?.directories ?? 0) directories, +\(writes?.syncRuns ?? 0) sync_runs)",
@@ -152,7 +152,7 @@ struct BenchResults: Codable, Sendable {
                     let ratio = churn.measurement.wallSeconds / unchanged.measurement.wallSeconds
                     targets.append(TargetCheck(
                         target: "\(n): 1 % churn time ≤ 1.2 × unchanged resync",
-                        measured: String(format: "%.2f ×", ratio), met: ratio <= 1.2))
+                        measured: String(format: "%.3f ×", ratio), met: ratio <= 1.2))
                 }
             }
             if size == 100_000 {
