@@ -64,6 +64,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        .executableTarget(
+            name: "dsync-bench",
+            dependencies: [
+                "Store", "WorkOS", "WorkOSSimulator", "Reconciler", "Daemon", "CCurl",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/dsync-bench"
+        ),
         .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
         .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP"]),
         .testTarget(

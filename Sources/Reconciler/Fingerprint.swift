@@ -37,8 +37,7 @@ public enum Fingerprint {
                 second.add(0xFF)
                 continue
             }
-            let normalised = field.precomposedStringWithCanonicalMapping
-            let bytes = Array(normalised.utf8)
+            let bytes = normalisedUTF8(field)
             for byte in withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init) {
                 first.add(byte)
                 second.add(byte)
@@ -49,6 +48,19 @@ public enum Fingerprint {
             }
         }
         return hex(first.state) + hex(second.state)
+    }
+
+    /// The NFC form's UTF-8. ASCII text is already NFC, so only the rest goes
+    /// through Foundation's normaliser (which bridges through `NSString` and
+    /// cost a quarter of an unchanged resync's CPU when every field took it).
+    static func normalisedUTF8(_ field: String) -> [UInt8] {
+        let bytes = Array(field.utf8)
+        var isASCII = true
+        for byte in bytes where byte >= 0x80 {
+            isASCII = false
+            break
+        }
+        return isASCII ? bytes : Array(field.precomposedStringWithCanonicalMapping.utf8)
     }
 
     private static func hex(_ value: UInt64) -> String {

@@ -107,19 +107,25 @@ public struct PageSequence<Item: WorkOSListable>: AsyncSequence, Sendable {
 /// repeat with different content, or a third sighting, is ``WorkOSError/Code/duplicateID``.
 struct DuplicateFilter<Item: WorkOSListable> {
     let endpoint: String
-    private var seen: [String: Item] = [:]
+    /// The admitted items, in listing order: the filter keeps the only copy,
+    /// so a 100k-user listing is not held twice (once here, once by the caller).
+    private(set) var items: [Item] = []
+    /// Position in `items` by id.
+    private var seen: [String: Int] = [:]
     private var repeated: Set<String> = []
 
     init(endpoint: String) {
         self.endpoint = endpoint
     }
 
-    /// True when `item` is new; false for a tolerated identical repeat.
+    /// True when `item` is new (it is appended to `items`); false for a tolerated identical repeat.
     mutating func admit(_ item: Item) throws -> Bool {
-        guard let existing = seen[item.id] else {
-            seen[item.id] = item
+        guard let index = seen[item.id] else {
+            seen[item.id] = items.count
+            items.append(item)
             return true
         }
+        let existing = items[index]
         guard existing == item, repeated.insert(item.id).inserted else {
             throw WorkOSError(
                 .duplicateID, endpoint: endpoint,

@@ -19,7 +19,7 @@ extension WorkOSClient {
         let limit = configuration.concurrencyPerDirectory
 
         let result = try await withThrowingTaskGroup(of: SnapshotPart.self) { group in
-            group.addTask { try await self.collectUsers(directoryID: directoryID) }
+            group.addTask { try await self.collectUsers(directoryID: directoryID, organizationID: directory.organizationID) }
             group.addTask { try await self.collectGroups(directoryID: directoryID) }
             var inFlight = 2
             var users: [DirectoryUser]?
@@ -27,6 +27,12 @@ extension WorkOSClient {
             var pendingGroups: [DirectoryGroup] = []
             var memberships: [String: [String]] = [:]
             var pages = 0
+            // Member ids point at the users' own id strings once the user listing is in:
+            // hundreds of thousands of memberships then cost no string storage of their own.
+            var listedIDs: Set<String>?
+            func interned(_ ids: [String], _ listed: Set<String>) -> [String] {
+                ids.map { id in listed.firstIndex(of: id).map { listed[$0] } ?? id }
+            }
 
             func launch(_ group: inout ThrowingTaskGroup<SnapshotPart, any Error>) {
                 while inFlight < limit || inFlight == 0, let next = pendingGroups.popLast() {
@@ -41,12 +47,15 @@ extension WorkOSClient {
                 case .users(let list, let count):
                     users = list
                     pages += count
+                    let listed = Set(list.map(\.id))
+                    listedIDs = listed
+                    for (groupID, ids) in memberships { memberships[groupID] = interned(ids, listed) }
                 case .groups(let list, let count):
                     groups = list
                     pages += count
                     pendingGroups = list.reversed()
                 case .members(let groupID, let ids, let count):
-                    memberships[groupID] = ids
+                    memberships[groupID] = listedIDs.map { interned(ids, $0) } ?? ids
                     pages += count
                 }
                 launch(&group)
@@ -81,32 +90,32 @@ extension WorkOSClient {
             directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages)
     }
 
-    private func collectUsers(directoryID: String) async throws -> SnapshotPart {
+    private func collectUsers(directoryID: String, organizationID: String?) async throws -> SnapshotPart {
         var filter = DuplicateFilter<DirectoryUser>(endpoint: Endpoint.listDirectoryUsers.displayName)
-        var users: [DirectoryUser] = []
         var pages = 0
         for try await page in userPages(directoryID: directoryID) {
             pages += 1
-            for user in page.items where try filter.admit(user) {
+            for var user in page.items {
                 try Self.requireDirectory(user.directoryID, directoryID, what: "user \(user.id)", page: page.requestID)
-                users.append(user)
+                // Equal ids and organizations share one string instead of one copy per user.
+                user.directoryID = directoryID
+                if user.organizationID == organizationID { user.organizationID = organizationID }
+                _ = try filter.admit(user)
             }
         }
-        return .users(users, pages: pages)
+        return .users(filter.items, pages: pages)
     }
 
     private func collectGroups(directoryID: String) async throws -> SnapshotPart {
         var filter = DuplicateFilter<DirectoryGroup>(endpoint: Endpoint.listDirectoryGroups.displayName)
-        var groups: [DirectoryGroup] = []
         var pages = 0
         for try await page in groupPages(directoryID: directoryID) {
             pages += 1
             for group in page.items where try filter.admit(group) {
                 try Self.requireDirectory(group.directoryID, directoryID, what: "group \(group.id)", page: page.requestID)
-                groups.append(group)
             }
         }
-        return .groups(groups, pages: pages)
+        return .groups(filter.items, pages: pages)
     }
 
     private func collectMembers(of group: DirectoryGroup, directoryID: String) async throws -> SnapshotPart {

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `dsync-bench`: floors, full sync, unchanged and churned resyncs, throttling, peak RSS.
+@main
+struct DsyncBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dsync-bench",
+        abstract: "Benchmark workos-dsync against its floors on a throwaway PostgreSQL and the bundled simulator.")
+
+    @Option(help: "Users per directory, comma-separated (1000000 on request).", transform: DsyncBench.parseSizes)
+    var users: [Int] = [10_000, 100_000]
+
+    @Option(help: "Write the results as JSON here.")
+    var json: String?
+
+    @Option(help: "Write the results as Markdown here (Benchmarks/RESULTS.md).")
+    var markdown: String?
+
+    @Option(help: "Users per directory of the throttled scenario (5 directories).")
+    var throttledUsers = 1_000
+
+    @Option(help: "Users per directory of the 5-directory memory check (0 skips it; default: the smallest size).")
+    var manyDirectoriesUsers: Int?
+
+    @Option(help: "Runs of the floors and the unchanged resync; the median is reported.")
+    var repeats = 3
+
+    @Option(help: "Only these scenarios, comma-separated (profiling runs; the churn needs the full sync first).")
+    var only: String?
+
+    @Option(help: .hidden)
+    var scenario: Scenario?
+
+    @Option(help: .hidden)
+    var baseURL: String?
+
+    @Option(help: .hidden)
+    var databaseURL: String?
+
+    static func parseSizes(_ text: String) throws -> [Int] {
+        let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--users takes positive integers separated by commas")
+        }
+        return sizes.compactMap { $0 }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .notice
+            return handler
+        }
+        var logger = Logger(label: "dsync-bench")
+        if let scenario {
+            logger.logLevel = .warning
+            guard let baseURL, let databaseURL, let apiKey = ProcessInfo.processInfo.environment[ChildProcess.apiKeyVariable] else {
+                throw ValidationError("--scenario needs --base-url, --database-url and \(ChildProcess.apiKeyVariable)")
+            }
+            let runner = ScenarioRunner(
+                scenario: scenario, target: ScenarioTarget(baseURL: baseURL, apiKey: apiKey, databaseURL: databaseURL),
+                logger: logger)
+            let measurement = try await runner.run()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(measurement), as: UTF8.self))
+            return
+        }
+        let orchestrator = Orchestrator(
+            sizes: users, throttledUsers: throttledUsers,
+            manyDirectoriesUsers: manyDirectoriesUsers == 0 ? nil : (manyDirectoriesUsers ?? users.min()),
+            repeats: repeats,
+            only: try only.map { list in
+                Set(try list.split(separator: ",").map { name in
+                    guard let scenario = Scenario(rawValue: String(name)) else { throw ValidationError("unknown scenario \(name)") }
+                    return scenario
+                })
+            },
+            logger: logger)
+        let results = try await orchestrator.run()
+        print(ReportFormatter.text(results))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+        }
+        if let markdown {
+            try ReportFormatter.markdown(results).write(toFile: markdown, atomically: true, encoding: .utf8)
+        }
+    }
+}
+
+extension Scenario: ExpressibleByArgument {}

@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import Store
+import WorkOSSimulator
+
+/// The parent process: a throwaway PostgreSQL and the simulator, one child process per scenario.
+struct Orchestrator {
+    var sizes: [Int]
+    var throttledUsers: Int
+    var manyDirectoriesUsers: Int?
+    var repeats: Int
+    /// Only these scenarios (nil: all); for profiling runs.
+    var only: Set<Scenario>?
+    var logger: Logger
+
+    func wanted(_ scenario: Scenario) -> Bool { only?.contains(scenario) ?? true }
+
+    func run() async throws -> BenchResults {
+        let postgres = try await ThrowawayPostgres.start(logger: logger)
+        defer { postgres.stop() }
+        var results = BenchResults.new(command: CommandLine.arguments)
+        for size in sizes {
+            results.rows += try await runSize(size, postgres: postgres)
+        }
+        if wanted(.throttled) { results.rows.append(try await runThrottled(postgres: postgres)) }
+        if let users = manyDirectoriesUsers, wanted(.manyDirectories) {
+            results.rows.append(try await runManyDirectories(users: users, postgres: postgres))
+        }
+        results.loadAverageAtEnd = BenchResults.loadAverage()
+        results.evaluateTargets()
+        return results
+    }
+
+    /// Groups per directory for a size: one per 200 users, at least 10.
+    static func groups(for users: Int) -> Int { max(10, users / 200) }
+
+    private func freshDatabase(_ name: String, postgres: ThrowawayPostgres) async throws -> String {
+        let url = try await postgres.createDatabase(name, logger: logger)
+        let admin = try await PostgresConnection.connect(url, logger: logger)
+        _ = try await Migrator.apply(on: admin, logger: logger)
+        // Profiling aid: DSYNC_BENCH_LOG_STATEMENTS=<ms> logs slower statements to the server log,
+        // copied to /tmp/dsync-bench-postgres.log after each size.
+        if let milliseconds = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"].flatMap(Int.init) {
+            for setting in [
+                "log_min_duration_statement = \(milliseconds)", "session_preload_libraries = 'auto_explain'",
+                "auto_explain.log_min_duration = \(milliseconds * 5)", "auto_explain.log_analyze = on",
+            ] {
+                try await admin.execute(PostgresQuery(unsafeSQL: "ALTER DATABASE \(name) SET \(setting)"))
+            }
+        }
+        await admin.close()
+        return url
+    }
+
+    private func runSize(_ size: Int, postgres: ThrowawayPostgres) async throws -> [ResultRow] {
+        let databaseURL = try await freshDatabase("bench_\(size)", postgres: postgres)
+        let generation = Stopwatch()
+        let simulator = WorkOSSimulator(SimulatorConfiguration(
+            seed: 42, directories: 1, usersPerDirectory: size, groupsPerDirectory: Self.groups(for: size),
+            embeddedGroups: false, deactivation: .delete, rateLimit: nil, latency: .zero))
+        let baseURL = try simulator.start()
+        defer { simulator.stop() }
+        logger.notice("simulator ready", metadata: ["users": "\(size)", "seconds": "\(generation.seconds)"])
+        let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
+        var rows: [ResultRow] = []
+        func measure(_ scenario: Scenario, changed: Int? = nil) async throws {
+            guard wanted(scenario) else { return }
+            // Idempotent scenarios run `repeats` times; the run with the median wall time is kept.
+            let runs = [.floorFetch, .floorDecode, .floorWrite, .unchangedResync].contains(scenario) ? repeats : 1
+            var measured: [(Measurement, SimulatorStatistics)] = []
+            for _ in 0..<max(1, runs) {
+                simulator.resetStatistics()
+                measured.append((try await ChildProcess.run(scenario, target: target, logger: logger), simulator.statistics))
+            }
+            measured.sort { $0.0.wallSeconds < $1.0.wallSeconds }
+            let (measurement, statistics) = measured[measured.count / 2]
+            let row = ResultRow(
+                users: size, directories: 1, scenario: scenario, measurement: measurement,
+                httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: changed)
+            logger.notice("measured", metadata: ["scenario": "\(scenario.rawValue)", "users": "\(size)", "row": "\(row.line)"])
+            rows.append(row)
+        }
+        try await measure(.floorFetch)
+        try await measure(.floorDecode)
+        try await measure(.floorWrite)
+        try await measure(.fullSync)
+        try await measure(.unchangedResync)
+        let changed = Churn.apply(to: simulator, fraction: 0.01)
+        try await measure(.churnResync, changed: changed)
+        if ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"] != nil {
+            try? FileManager.default.removeItem(atPath: "/tmp/dsync-bench-postgres.log")
+            try? FileManager.default.copyItem(atPath: postgres.directory + "/log", toPath: "/tmp/dsync-bench-postgres.log")
+        }
+        return rows
+    }
+
+    /// 5 directories, WorkOS's rate limits on, 50 ms per response, the client's default pacing.
+    private func runThrottled(postgres: ThrowawayPostgres) async throws -> ResultRow {
+        let databaseURL = try await freshDatabase("bench_throttled", postgres: postgres)
+        let simulator = WorkOSSimulator(SimulatorConfiguration(
+            seed: 43, directories: 5, usersPerDirectory: throttledUsers, groupsPerDirectory: 10,
+            embeddedGroups: false, deactivation: .delete, rateLimit: RateLimit(), latency: .milliseconds(50)))
+        let baseURL = try simulator.start()
+        defer { simulator.stop() }
+        let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
+        let measurement = try await ChildProcess.run(.throttled, target: target, logger: logger)
+        let statistics = simulator.statistics
+        var row = ResultRow(
+            users: throttledUsers, directories: 5, scenario: .throttled, measurement: measurement,
+            httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: nil)
+        // Achieved `/directory_users` rate of each directory over its own active span.
+        let allowed = RateLimit().directoryUsersPerSecond
+        var fractions: [Double] = []
+        for (_, entry) in statistics.directories {
+            let times = entry.directoryUsersRequestTimes
+            guard times.count > 1, let first = times.first, let last = times.last else { continue }
+            let span = last - first
+            let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) * 1e-18
+            fractions.append(Double(times.count - 1) / seconds / allowed)
+        }
+        row.rateFractionMin = fractions.min()
+        row.rateFractionMean = fractions.isEmpty ? nil : fractions.reduce(0, +) / Double(fractions.count)
+        logger.notice("measured", metadata: ["scenario": "throttled", "row": "\(row.line)"])
+        return row
+    }
+
+    /// Full sync of 5 directories of `users` each: peak RSS should match one directory's.
+    private func runManyDirectories(users: Int, postgres: ThrowawayPostgres) async throws -> ResultRow {
+        let databaseURL = try await freshDatabase("bench_many", postgres: postgres)
+        let simulator = WorkOSSimulator(SimulatorConfiguration(
+            seed: 44, directories: 5, usersPerDirectory: users, groupsPerDirectory: Self.groups(for: users),
+            embeddedGroups: false, deactivation: .delete, rateLimit: nil, latency: .zero))
+        let baseURL = try simulator.start()
+        defer { simulator.stop() }
+        let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
+        let measurement = try await ChildProcess.run(.manyDirectories, target: target, logger: logger)
+        let statistics = simulator.statistics
+        let row = ResultRow(
+            users: users, directories: 5, scenario: .manyDirectories, measurement: measurement,
+            httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: nil)
+        logger.notice("measured", metadata: ["scenario": "many-directories", "row": "\(row.line)"])
+        return row
+    }
+}
+
+/// 1 % churn through the simulator's mutations, in five equal parts: deactivations
+/// (kept, `state: inactive`), deletions, email changes, membership changes (half
+/// added, half removed) and creates. Returns the number of changed objects.
+enum Churn {
+    static func apply(to simulator: WorkOSSimulator, fraction: Double) -> Int {
+        let directoryID = simulator.directoryIDs[0]
+        let users = simulator.users(in: directoryID)
+        let groups = simulator.groups(in: directoryID)
+        let part = max(1, Int(Double(users.count) * fraction) / 5)
+        // Disjoint users for each kind, spread over the listing.
+        let stride = max(1, users.count / (part * 4 + 1))
+        var picks = Swift.stride(from: 0, to: users.count, by: stride).map { users[$0].id }.makeIterator()
+        var changed = 0
+        simulator.setDeactivation(.keepInactive)
+        for _ in 0..<part {
+            guard let id = picks.next() else { break }
+            simulator.deactivateUser(id)
+            changed += 1
+        }
+        for _ in 0..<part {
+            guard let id = picks.next() else { break }
+            simulator.deleteUser(id)
+            changed += 1
+        }
+        for index in 0..<part {
+            guard let id = picks.next() else { break }
+            simulator.changeEmail(id, to: "churned.\(index)@changed.example.com")
+            changed += 1
+        }
+        let lastGroup = groups[groups.count - 1].id
+        for index in 0..<part {
+            guard let id = picks.next() else { break }
+            let memberOf = simulator.groupIDs(ofUser: id)
+            if index % 2 == 1, let group = memberOf.first {
+                simulator.removeMembership(user: id, group: group)
+            } else if !memberOf.contains(lastGroup) {
+                simulator.addMembership(user: id, group: lastGroup)
+            } else {
+                continue
+            }
+            changed += 1
+        }
+        for index in 0..<part {
+            simulator.createUser(
+                in: directoryID, email: "new.hire.\(index)@churn.example.com", firstName: "New", lastName: "Hire \(index)")
+            changed += 1
+        }
+        return changed
+    }
+}
