@@ -409,24 +409,20 @@ private struct Tour {
         say("    can_sign_in: \(try row.decode(Bool?.self, "can_sign_in") == true ? "yes" : "no");  roles: \(roles.isEmpty ? "none" : roles)")
     }
 
+    /// Rows of a `workos_dsync` table with a `status` column: total, active, disabled.
+    private func statusCounts(_ table: String) async throws -> (Int, Int, Int) {
+        let row = try await connection.query("""
+            SELECT count(*) AS total, count(*) FILTER (WHERE status = 'active') AS active,
+                   count(*) FILTER (WHERE status = 'disabled') AS disabled
+            FROM \(identifier: "workos_dsync." + table)
+            """)[0]
+        return (try row.decode(Int.self, "total"), try row.decode(Int.self, "active"), try row.decode(Int.self, "disabled"))
+    }
+
     func summarize() async throws -> Demo.Summary {
         var summary = Demo.Summary()
-        let accounts = try await connection.query("""
-            SELECT count(*) AS total, count(*) FILTER (WHERE status = 'active') AS active,
-                   count(*) FILTER (WHERE status = 'disabled') AS disabled
-            FROM workos_dsync.directory_users
-            """)[0]
-        summary.accounts = try accounts.decode(Int.self, "total")
-        summary.activeAccounts = try accounts.decode(Int.self, "active")
-        summary.disabledAccounts = try accounts.decode(Int.self, "disabled")
-        let persons = try await connection.query("""
-            SELECT count(*) AS total, count(*) FILTER (WHERE status = 'active') AS active,
-                   count(*) FILTER (WHERE status = 'disabled') AS disabled
-            FROM workos_dsync.users
-            """)[0]
-        summary.persons = try persons.decode(Int.self, "total")
-        summary.activePersons = try persons.decode(Int.self, "active")
-        summary.disabledPersons = try persons.decode(Int.self, "disabled")
+        (summary.accounts, summary.activeAccounts, summary.disabledAccounts) = try await statusCounts("directory_users")
+        (summary.persons, summary.activePersons, summary.disabledPersons) = try await statusCounts("users")
         summary.syncRuns = try await connection.query("SELECT count(*) FROM workos_dsync.sync_runs")[0].decode(Int.self, "count")
         summary.heldPlansApplied = try await connection.query("""
             SELECT count(*) FROM workos_dsync.held_plans WHERE status = 'applied'

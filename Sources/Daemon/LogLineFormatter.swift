@@ -67,27 +67,17 @@ public struct LogLineFormatter: Sendable {
         if value.isEmpty { return "\"\"" }
         let needsQuotes = value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f }
         guard needsQuotes else { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        return quoted(value) { $0.value < 0x20 || $0.value == 0x7f }
     }
 
     /// A JSON string literal (RFC 8259 escapes; non-ASCII kept as UTF-8).
     static func jsonString(_ value: String) -> String {
+        quoted(value) { $0.value < 0x20 || $0.value == 0x7f || $0.value == 0x2028 || $0.value == 0x2029 }
+    }
+
+    /// `value` in double quotes with `\"`, `\\`, `\n`, `\r`, `\t` escapes, and
+    /// `\uXXXX` for the other scalars `needsUnicodeEscape` names.
+    private static func quoted(_ value: String, needsUnicodeEscape: (Unicode.Scalar) -> Bool) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -97,7 +87,7 @@ public struct LogLineFormatter: Sendable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                if needsUnicodeEscape(scalar) {
                     out += String(format: "\\u%04x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
