@@ -449,22 +449,23 @@ private enum EventText {
             }
         }
         let person = payload["scope"] as? String == "person"
+        let changed = payload["changed"] as? [String: Any] ?? [:]
+        let changes = changed.keys.sorted().map { key -> String in
+            guard let pair = changed[key] as? [Any], pair.count == 2, key != "custom_attributes" else { return key }
+            return "\(key) \(value(pair[0])) → \(value(pair[1]))"
+        }.joined(separator: "; ")
         switch type {
         case "user.created":
-            return "new account, \(value(payload["status"]))"
+            let groups = payload["groups"] as? [Any] ?? []
+            return "new account, \(value(payload["status"]))" + (groups.isEmpty ? "" : ", in \(groups.count) group(s)")
         case "user.updated", "user.reactivated":
-            let changed = payload["changed"] as? [String: Any] ?? [:]
-            let parts = changed.keys.sorted().map { key -> String in
-                guard let pair = changed[key] as? [Any], pair.count == 2, key != "custom_attributes" else { return key }
-                return "\(key) \(value(pair[0])) → \(value(pair[1]))"
-            }
             if person { return "the person is active again" }
-            return parts.isEmpty ? (type == "user.updated" ? "group list changed" : "") : parts.joined(separator: "; ")
+            return changes.isEmpty ? (type == "user.updated" ? "group list changed" : "") : changes
         case "user.email_changed":
-            return "\(value(payload["old_email"])) → \(value(payload["new_email"]))"
+            return "\(value(payload["old_email"])) → \(value(payload["new_email"]))" + (changes.isEmpty ? "" : "; \(changes)")
         case "user.disabled":
             if person { return "the person (every account disabled), sessions revoked" }
-            return "the account"
+            return "the account" + (changes.isEmpty ? "" : "; \(changes)")
         case "user.roles_changed":
             return "roles \(value(payload["before"])) → \(value(payload["after"]))"
         case "membership.added": return "added to group \(value(payload["group"]))"

@@ -6,6 +6,13 @@ import WorkOS
 /// change is COPYed into a temporary staging table and applied with one
 /// statement. Events are collected in `pending_events` and appended to
 /// `workos_dsync.events` at the end, under the events lock.
+///
+/// Each changed row is written once and each change explained by one event:
+/// an account that turns inactive is updated and disabled in the same UPDATE
+/// and gets one `user.disabled` event carrying the other changed fields; an
+/// email change gets one `user.email_changed` event carrying them; a new
+/// account's groups are listed in its `user.created` event instead of one
+/// `membership.added` event per group.
 struct PlanWriter {
     let plan: Plan
     let runID: Int64
@@ -28,7 +35,11 @@ struct PlanWriter {
                 workos_id text NOT NULL, previous_workos_id text, idp_id text NOT NULL, email text,
                 first_name text, last_name text, username text, job_title text, state text NOT NULL,
                 status text NOT NULL, custom_attributes jsonb, role_slug text, fingerprint text NOT NULL,
-                workos_updated_at timestamptz, email_changed boolean NOT NULL, old_email text
+                workos_updated_at timestamptz, email_changed boolean NOT NULL, old_email text, group_ids text[] NOT NULL
+            ) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE account_changes (
+                account_id uuid NOT NULL, kind text NOT NULL, changed jsonb NOT NULL, email_changed boolean NOT NULL,
+                disabled boolean NOT NULL
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_disables (account_id uuid NOT NULL, reason text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_groups (
@@ -101,7 +112,7 @@ struct PlanWriter {
             columns: [
                 "kind", "account_id", "person_id", "link", "candidates", "workos_id", "previous_workos_id", "idp_id",
                 "email", "first_name", "last_name", "username", "job_title", "state", "status", "custom_attributes",
-                "role_slug", "fingerprint", "workos_updated_at", "email_changed", "old_email",
+                "role_slug", "fingerprint", "workos_updated_at", "email_changed", "old_email", "group_ids",
             ],
             rows: plan.accountWrites.map(stageRow))
         // New persons first, then the accounts that point at them.
@@ -128,13 +139,17 @@ struct PlanWriter {
         try await connection.execute("""
             INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
             SELECT 'user.created', account_id, person_id, CASE WHEN link = 'conflict' THEN 'link_conflict' END,
-                   jsonb_build_object('workos_id', workos_id, 'idp_id', idp_id, 'email', email, 'status', status, 'link', link)
+                   jsonb_build_object('workos_id', workos_id, 'idp_id', idp_id, 'email', email, 'status', status, 'link', link,
+                                      'groups', to_jsonb(group_ids))
             FROM stage_accounts WHERE kind = 'create' ORDER BY workos_id
             """)
+        // An account the plan also disables (it turned inactive) is disabled in this same UPDATE.
         try await connection.execute("""
             WITH old AS (
-                SELECT d.* FROM workos_dsync.directory_users d
-                JOIN stage_accounts s ON s.account_id = d.id WHERE s.kind IN ('update', 'reactivate')
+                SELECT d.*, x.reason AS disable_reason FROM workos_dsync.directory_users d
+                JOIN stage_accounts s ON s.account_id = d.id
+                LEFT JOIN stage_disables x ON x.account_id = d.id AND d.status = 'active' AND s.kind = 'update'
+                WHERE s.kind IN ('update', 'reactivate')
             ), updated AS (
                 UPDATE workos_dsync.directory_users d SET
                     workos_id = s.workos_id, idp_id = s.idp_id, email = s.email, first_name = s.first_name,
@@ -142,13 +157,17 @@ struct PlanWriter {
                     custom_attributes = coalesce(s.custom_attributes, '{}'::jsonb), role_slug = s.role_slug,
                     fingerprint = s.fingerprint, workos_updated_at = s.workos_updated_at, last_seen_at = now(),
                     updated_at = now(),
-                    status = CASE WHEN s.kind = 'reactivate' THEN 'active' ELSE d.status END,
-                    disabled_at = CASE WHEN s.kind = 'reactivate' THEN NULL ELSE d.disabled_at END,
-                    disabled_reason = CASE WHEN s.kind = 'reactivate' THEN NULL ELSE d.disabled_reason END
-                FROM stage_accounts s WHERE s.account_id = d.id AND s.kind IN ('update', 'reactivate')
+                    status = CASE WHEN s.kind = 'reactivate' THEN 'active'
+                                  WHEN o.disable_reason IS NOT NULL THEN 'disabled' ELSE d.status END,
+                    disabled_at = CASE WHEN s.kind = 'reactivate' THEN NULL
+                                       WHEN o.disable_reason IS NOT NULL THEN now() ELSE d.disabled_at END,
+                    disabled_reason = CASE WHEN s.kind = 'reactivate' THEN NULL
+                                           WHEN o.disable_reason IS NOT NULL THEN o.disable_reason ELSE d.disabled_reason END
+                FROM stage_accounts s JOIN old o ON o.id = s.account_id WHERE s.account_id = d.id
                 RETURNING d.id
             ), changes AS (
-                SELECT s.kind, o.id, o.user_id, s.workos_id, jsonb_strip_nulls(jsonb_build_object(
+                SELECT s.kind, o.id, o.user_id, s.workos_id, s.email_changed, o.disable_reason IS NOT NULL AS disabled,
+                       jsonb_strip_nulls(jsonb_build_object(
                     'workos_id', CASE WHEN o.workos_id IS DISTINCT FROM s.workos_id THEN jsonb_build_array(o.workos_id, s.workos_id) END,
                     'idp_id', CASE WHEN o.idp_id IS DISTINCT FROM s.idp_id THEN jsonb_build_array(o.idp_id, s.idp_id) END,
                     'first_name', CASE WHEN o.first_name IS DISTINCT FROM s.first_name THEN jsonb_build_array(o.first_name, s.first_name) END,
@@ -161,12 +180,18 @@ struct PlanWriter {
                         THEN jsonb_build_array(o.custom_attributes, s.custom_attributes) END
                 )) AS changed
                 FROM old o JOIN stage_accounts s ON s.account_id = o.id
+            ), recorded AS (
+                INSERT INTO account_changes (account_id, kind, changed, email_changed, disabled)
+                SELECT id, kind, changed, email_changed, disabled FROM changes
             )
+            -- The email change and the disable have events of their own that carry `changed`.
             INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
             SELECT CASE WHEN kind = 'reactivate' THEN 'user.reactivated' ELSE 'user.updated' END, id, user_id,
                    CASE WHEN kind = 'reactivate' THEN 'reactivated' END,
                    jsonb_build_object('workos_id', workos_id, 'changed', changed)
-            FROM changes WHERE kind = 'reactivate' OR changed <> '{}'::jsonb ORDER BY workos_id
+            FROM changes
+            WHERE kind = 'reactivate' OR (changed <> '{}'::jsonb AND NOT email_changed AND NOT disabled)
+            ORDER BY workos_id
             """)
         try await connection.execute("""
             WITH history AS (
@@ -178,7 +203,10 @@ struct PlanWriter {
             INSERT INTO pending_events (type, directory_user_id, user_id, payload)
             SELECT 'user.email_changed', h.directory_user_id, d.user_id,
                    jsonb_build_object('workos_id', d.workos_id, 'old_email', h.old_email, 'new_email', h.new_email)
-            FROM history h JOIN workos_dsync.directory_users d ON d.id = h.directory_user_id ORDER BY d.workos_id
+                   || CASE WHEN c.changed <> '{}'::jsonb AND c.kind = 'update' THEN jsonb_build_object('changed', c.changed)
+                           ELSE '{}'::jsonb END
+            FROM history h JOIN workos_dsync.directory_users d ON d.id = h.directory_user_id
+            JOIN account_changes c ON c.account_id = h.directory_user_id ORDER BY d.workos_id
             """)
         // The person follows its active account's profile.
         try await connection.execute("""
@@ -213,32 +241,47 @@ struct PlanWriter {
             Storable.text(user.state.rawValue), write.initialStatus.rawValue,
             user.customAttributes == .null ? nil : Storable.json(user.customAttributes).canonicalText,
             Storable.text(user.roleSlug), write.fingerprint, user.updatedAt.map(Timestamp.format),
-            write.emailChange == nil ? "f" : "t", write.emailChange?.old,
+            write.emailChange == nil ? "f" : "t", write.emailChange?.old, write.groupIDs.postgresText,
         ]
     }
 
     // MARK: disables
 
-    func writeDisables() async throws {
+    /// Stages the disables the verdict lets through; `writeAccounts` (which
+    /// folds some of them into its UPDATE) and `writeDisables` read them.
+    func stageDisables() async throws {
         let disables = plan.disablesToApply
         guard !disables.isEmpty else { return }
         try await connection.copy(
             into: "stage_disables", columns: ["account_id", "reason"],
             rows: disables.map { [$0.accountID.uuidString, $0.reason.rawValue] })
+    }
+
+    /// Disables the staged accounts `writeAccounts` did not already disable,
+    /// and writes one `user.disabled` event per disabled account.
+    func writeDisables() async throws {
+        guard !plan.disablesToApply.isEmpty else { return }
         let approvedPlan: Int64? = if case .approved(let id) = plan.verdict { id } else { nil }
         try await connection.execute("""
             WITH disabled AS (
                 UPDATE workos_dsync.directory_users d SET status = 'disabled', disabled_at = now(),
                     disabled_reason = s.reason, updated_at = now()
                 FROM stage_disables s WHERE d.id = s.account_id AND d.status = 'active'
-                RETURNING d.id, d.user_id, d.workos_id, d.email, s.reason
+                RETURNING d.id, d.user_id, d.workos_id, d.email, s.reason, '{}'::jsonb AS changed
+            ), folded AS (
+                SELECT d.id, d.user_id, d.workos_id, d.email, s.reason, c.changed
+                FROM account_changes c JOIN stage_disables s ON s.account_id = c.account_id
+                JOIN workos_dsync.directory_users d ON d.id = c.account_id WHERE c.disabled
+            ), every_disable AS (
+                SELECT * FROM disabled UNION ALL SELECT * FROM folded
             )
             INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
             SELECT 'user.disabled', id, user_id, CASE WHEN \(approvedPlan)::bigint IS NULL THEN reason ELSE 'approved' END,
                    jsonb_build_object('workos_id', workos_id, 'email', email, 'cause', reason,
                        'held_plan_id', \(approvedPlan)::bigint,
                        'last_seen_at', CASE WHEN reason = 'missing' THEN \(previousCompleteListing)::timestamptz ELSE now() END)
-            FROM disabled ORDER BY workos_id
+                   || CASE WHEN changed <> '{}'::jsonb THEN jsonb_build_object('changed', changed) ELSE '{}'::jsonb END
+            FROM every_disable ORDER BY workos_id
             """)
     }
 
@@ -260,11 +303,14 @@ struct PlanWriter {
                 ON CONFLICT DO NOTHING
                 RETURNING directory_group_id, directory_user_id
             )
+            -- A new account's groups are in its user.created event.
             INSERT INTO pending_events (type, directory_user_id, user_id, directory_group_id, payload)
             SELECT 'membership.added', a.directory_user_id, u.user_id, a.directory_group_id,
                    jsonb_build_object('user_workos_id', u.workos_id, 'group_workos_id', g.workos_id, 'group', g.name)
             FROM added a JOIN workos_dsync.directory_users u ON u.id = a.directory_user_id
-            JOIN workos_dsync.directory_groups g ON g.id = a.directory_group_id ORDER BY g.workos_id, u.workos_id
+            JOIN workos_dsync.directory_groups g ON g.id = a.directory_group_id
+            WHERE NOT EXISTS (SELECT 1 FROM stage_accounts s WHERE s.account_id = a.directory_user_id AND s.kind = 'create')
+            ORDER BY g.workos_id, u.workos_id
             """)
         try await connection.execute("""
             WITH removed AS (

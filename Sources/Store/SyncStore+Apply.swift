@@ -64,6 +64,7 @@ extension SyncStore {
                 let writer = PlanWriter(plan: plan, runID: runID, previousCompleteListing: previous, connection: tx)
                 try await writer.createStagingTables()
                 try await writer.writeGroups()
+                try await writer.stageDisables()
                 try await writer.writeAccounts()
                 try await writer.writeDisables()
                 try await writer.writeMemberships()

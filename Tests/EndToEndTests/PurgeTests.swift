@@ -112,7 +112,7 @@ import WorkOSSimulator
             """) == 1)
         #expect(try await harness.count("""
             SELECT count(*) FROM workos_dsync.events
-            WHERE directory_user_id = \(leaverAccountID) AND type = 'user.updated'
+            WHERE directory_user_id = \(leaverAccountID) AND type = 'user.email_changed'
               AND payload -> 'changed' -> 'job_title' = '[null, null]'::jsonb
             """) == 1)
         #expect(try await harness.count("""
