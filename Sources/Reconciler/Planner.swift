@@ -1,5 +1,5 @@
 public import WorkOS
-import Foundation
+public import Foundation
 
 /// A listing the planner refuses to act on: an inconsistency, not a guess.
 public enum PlanningError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -36,28 +36,7 @@ public enum Planner {
 
         let groupIDsByUser = groupIDsByUser(snapshot.memberships)
         try checkConsistency(snapshot)
-
-        // Match listed users to stored accounts: WorkOS id first, then idp_id.
-        var accountIndexByWorkOSID: [String: Int] = [:]
-        var accountIndexByIdpID: [String: Int] = [:]
-        for (index, account) in stored.accounts.enumerated() {
-            accountIndexByWorkOSID[account.workosID] = index
-            if !account.idpID.isEmpty { accountIndexByIdpID[account.idpID] = index }
-        }
-        var matchedAccount = [Bool](repeating: false, count: stored.accounts.count)
-        var matchOfUser = [Int?](repeating: nil, count: snapshot.users.count)
-        for (userIndex, user) in snapshot.users.enumerated() {
-            if let index = accountIndexByWorkOSID[user.id] {
-                matchOfUser[userIndex] = index
-                matchedAccount[index] = true
-            }
-        }
-        for (userIndex, user) in snapshot.users.enumerated() where matchOfUser[userIndex] == nil {
-            if !user.idpID.isEmpty, let index = accountIndexByIdpID[user.idpID], !matchedAccount[index] {
-                matchOfUser[userIndex] = index
-                matchedAccount[index] = true
-            }
-        }
+        let (matchOfUser, matchedAccount) = match(snapshot.users, to: stored.accounts)
 
         let linker = Linker(candidates: stored.linkCandidates, newEmails: snapshot.users.indices.compactMap { index in
             matchOfUser[index] == nil ? snapshot.users[index].email : nil
@@ -74,18 +53,10 @@ public enum Planner {
                 continue
             }
             let account = stored.accounts[accountIndex]
-            let kind: AccountWrite.Kind?
-            if account.status == .disabled && user.state.isActive {
-                kind = .reactivate
-            } else if account.fingerprint != fingerprint || account.workosID != user.id {
-                kind = .update
-            } else {
-                kind = nil
-            }
             if account.status == .active && !user.state.isActive {
                 plan.disables.append(AccountDisable(account: account, reason: .inactive))
             }
-            guard let kind else { continue }
+            guard let kind = writeKind(account: account, user: user, fingerprint: fingerprint) else { continue }
             plan.accountWrites.append(AccountWrite(
                 kind: kind, accountID: account.id, user: user, groupIDs: groupIDs, fingerprint: fingerprint,
                 emailChange: account.email == user.email ? nil : EmailChange(old: account.email, new: user.email),
@@ -113,6 +84,58 @@ public enum Planner {
             disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
             listedUsers: snapshot.users.count)
         return plan
+    }
+
+    /// Stored accounts that the plan will write (their listed user differs in
+    /// fingerprint, WorkOS id or status): the only ones whose stored group
+    /// memberships the plan compares, so the store loads memberships for these
+    /// alone — an unchanged directory loads none. A user's fingerprint covers
+    /// its sorted group ids, so an account it leaves out has the listed groups.
+    public static func accountsNeedingMemberships(snapshot: DirectorySnapshot, accounts: [StoredAccount]) -> [UUID] {
+        let groupIDsByUser = groupIDsByUser(snapshot.memberships)
+        let (matchOfUser, _) = match(snapshot.users, to: accounts)
+        return snapshot.users.indices.compactMap { userIndex in
+            guard let accountIndex = matchOfUser[userIndex] else { return nil }
+            let user = snapshot.users[userIndex]
+            let fingerprint = Fingerprint.of(user: user, groupIDs: (groupIDsByUser[user.id] ?? []).sorted())
+            let account = accounts[accountIndex]
+            return writeKind(account: account, user: user, fingerprint: fingerprint) == nil ? nil : account.id
+        }
+    }
+
+    /// Matches listed users to stored accounts: WorkOS id first, then `idp_id`
+    /// (a rehire under a new WorkOS id). Returns each user's account index and
+    /// which accounts were matched.
+    private static func match(_ users: [DirectoryUser], to accounts: [StoredAccount]) -> (matchOfUser: [Int?], matchedAccount: [Bool]) {
+        var accountIndexByWorkOSID: [String: Int] = [:]
+        var accountIndexByIdpID: [String: Int] = [:]
+        accountIndexByWorkOSID.reserveCapacity(accounts.count)
+        for (index, account) in accounts.enumerated() {
+            accountIndexByWorkOSID[account.workosID] = index
+            if !account.idpID.isEmpty { accountIndexByIdpID[account.idpID] = index }
+        }
+        var matchedAccount = [Bool](repeating: false, count: accounts.count)
+        var matchOfUser = [Int?](repeating: nil, count: users.count)
+        for (userIndex, user) in users.enumerated() {
+            if let index = accountIndexByWorkOSID[user.id] {
+                matchOfUser[userIndex] = index
+                matchedAccount[index] = true
+            }
+        }
+        for (userIndex, user) in users.enumerated() where matchOfUser[userIndex] == nil {
+            if !user.idpID.isEmpty, let index = accountIndexByIdpID[user.idpID], !matchedAccount[index] {
+                matchOfUser[userIndex] = index
+                matchedAccount[index] = true
+            }
+        }
+        return (matchOfUser, matchedAccount)
+    }
+
+    /// How a matched account is written, or nil when it is unchanged.
+    private static func writeKind(account: StoredAccount, user: DirectoryUser, fingerprint: String) -> AccountWrite.Kind? {
+        if account.status == .disabled && user.state.isActive { return .reactivate }
+        if account.fingerprint != fingerprint || account.workosID != user.id { return .update }
+        return nil
     }
 
     /// Emails of listed users that match no stored account by WorkOS id or

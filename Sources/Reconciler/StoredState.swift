@@ -81,7 +81,9 @@ public struct StoredState: Sendable, Hashable {
     public var directoryID: String
     public var accounts: [StoredAccount]
     public var groups: [StoredGroup]
-    /// Account WorkOS id → WorkOS ids of the groups it is a member of.
+    /// Account WorkOS id → WorkOS ids of the groups it is a member of. The
+    /// store fills it for `Planner.accountsNeedingMemberships` only: the
+    /// accounts the plan writes, the only ones it compares.
     public var memberships: [String: Set<String>]
     /// Persons without an account in this directory, for 1:1 linking by email.
     public var linkCandidates: [LinkCandidate]

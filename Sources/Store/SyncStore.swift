@@ -16,8 +16,9 @@ public final class SyncStore: Sendable {
     }
 
     /// Loads what the planner needs about one directory: accounts (ids,
-    /// fingerprints, statuses, emails, links), groups, memberships by WorkOS
-    /// ids, and the persons that the listing's new accounts could link to by email.
+    /// fingerprints, statuses, emails, links), groups, the memberships (by
+    /// WorkOS ids) of the accounts the listing changes, and the persons that
+    /// the listing's new accounts could link to by email.
     public func loadState(directoryID: String, for snapshot: DirectorySnapshot?) async throws -> StoredState {
         var state = StoredState(directoryID: directoryID)
         let accounts = try await connection.query("""
@@ -44,16 +45,20 @@ public final class SyncStore: Sendable {
                 idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
                 fingerprint: try row.decode(String.self, "fingerprint"), isRemoved: try row.decode(Bool.self, "removed")))
         }
-        for row in try await connection.query("""
-            SELECT u.workos_id AS user_workos_id, g.workos_id AS group_workos_id
-            FROM workos_dsync.group_memberships m
-            JOIN workos_dsync.directory_users u ON u.id = m.directory_user_id
-            JOIN workos_dsync.directory_groups g ON g.id = m.directory_group_id
-            WHERE u.directory_id = \(directoryID)
-            """)
-        {
-            state.memberships[try row.decode(String.self, "user_workos_id"), default: []]
-                .insert(try row.decode(String.self, "group_workos_id"))
+        // Memberships only of the accounts the plan will write: an unchanged directory loads none.
+        let changedAccounts = snapshot.map { Planner.accountsNeedingMemberships(snapshot: $0, accounts: state.accounts) } ?? []
+        if !changedAccounts.isEmpty {
+            for row in try await connection.query("""
+                SELECT u.workos_id AS user_workos_id, g.workos_id AS group_workos_id
+                FROM workos_dsync.group_memberships m
+                JOIN workos_dsync.directory_users u ON u.id = m.directory_user_id
+                JOIN workos_dsync.directory_groups g ON g.id = m.directory_group_id
+                WHERE m.directory_user_id = ANY(\(changedAccounts)::uuid[])
+                """)
+            {
+                state.memberships[try row.decode(String.self, "user_workos_id"), default: []]
+                    .insert(try row.decode(String.self, "group_workos_id"))
+            }
         }
         let candidateEmails = snapshot.map { Planner.emailsNeedingLinks(snapshot: $0, accounts: state.accounts) } ?? []
         let emails = Array(Set(candidateEmails.map { $0.lowercased() }))

@@ -20,6 +20,23 @@ import WorkOS
         }
     }
 
+    @Test func loadingOnlyTheMembershipsOfChangedAccountsPlansTheSame() async {
+        await propertyCheck(count: 300, input: Self.listing, Self.listing, Gen.bool) { first, second, rename in
+            var store = ModelStore()
+            store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: store.state, policy: ModelWorld.permissive))
+            let snapshot = ModelWorld.snapshot(second, renameGroups: rename)
+            let needed = Set(Planner.accountsNeedingMemberships(snapshot: snapshot, accounts: store.state.accounts))
+            var partial = store.state
+            let neededWorkOSIDs = Set(partial.accounts.filter { needed.contains($0.id) }.map(\.workosID))
+            partial.memberships = partial.memberships.filter { neededWorkOSIDs.contains($0.key) }
+            let full = try! Planner.plan(snapshot: snapshot, stored: store.state, policy: ModelWorld.permissive)
+            let fromPartial = try! Planner.plan(snapshot: snapshot, stored: partial, policy: ModelWorld.permissive)
+            #expect(fromPartial == full, "memberships of \(needed.count) of \(partial.accounts.count) accounts")
+            // Only written accounts need them: an unchanged listing needs none.
+            #expect(needed == Set(full.accountWrites.compactMap(\.accountID)))
+        }
+    }
+
     @Test func anActiveUserPresentInTheListingIsNeverDisabled() async {
         await propertyCheck(count: 300, input: Self.listing, Self.listing) { first, second in
             var store = ModelStore()
