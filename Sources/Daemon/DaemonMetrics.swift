@@ -92,7 +92,7 @@ public final class DaemonMetrics: Sendable {
         series.runs[report.outcome]?.increment()
         let seconds = (report.finishedAt ?? Date()).timeIntervalSince(report.startedAt)
         series.duration.recordNanoseconds(Int64(max(0, seconds) * 1e9))
-        guard report.outcome == .applied || report.outcome == .held, let summary = report.plan?.summary else { return }
+        guard report.outcome == .applied || report.outcome == .held, let summary = report.summary else { return }
         let counts: [(String, Int)] = [
             ("create", summary.creates), ("update", summary.updates), ("email_change", summary.emailChanges),
             ("reactivation", summary.reactivations), ("disable", summary.disables), ("held", summary.held),

@@ -272,7 +272,7 @@ private struct Tour {
         for user in dropped { simulator.deleteUser(user.id) }
         report = try await sync(expect: .held)
         guard let heldID = report.heldPlanID else { throw Demo.Failure(description: "the guard did not hold the mass drop") }
-        if case .hold(let reason) = report.plan?.verdict { say("  guard: \(reason)") }
+        if case .hold(let reason) = report.verdict { say("  guard: \(reason)") }
         let stillActive = try await connection.query("""
             SELECT count(*) FROM workos_dsync.directory_users
             WHERE directory_id = \(directoryID) AND workos_id = ANY(\(dropped.map(\.id))::text[]) AND status = 'active'
@@ -289,7 +289,7 @@ private struct Tour {
         guard let approval = approved.first, approval.outcome == .applied else {
             throw Demo.Failure(description: "the approval was not applied: \(approved.first?.detail ?? "no report")")
         }
-        say("  run \(approval.runID.map(String.init) ?? "?"): \(approval.outcome.rawValue) (\(approval.plan?.summary.line ?? ""))")
+        say("  run \(approval.runID.map(String.init) ?? "?"): \(approval.outcome.rawValue) (\(approval.summary?.line ?? ""))")
         let decided = try await connection.query("""
             SELECT status, decided_by FROM workos_dsync.held_plans WHERE id = \(heldID)
             """)[0]
@@ -344,7 +344,7 @@ private struct Tour {
         }
         guard expect != nil else { return report }
         var line = "  sync: run \(report.runID.map(String.init) ?? "?") \(report.outcome.rawValue)"
-        if let plan = report.plan { line += " (\(plan.summary.line))" }
+        if let summary = report.summary { line += " (\(summary.line))" }
         say(line)
         return report
     }

@@ -78,10 +78,10 @@ public enum PlanDescription {
     /// The JSON form of a report.
     public static func json(_ report: DirectoryReport, lastCompleteRunID: Int64? = nil) -> JSONPlan {
         var holdReason: String?
-        if case .hold(let reason) = report.plan?.verdict { holdReason = reason.description }
+        if case .hold(let reason) = report.verdict { holdReason = reason.description }
         return JSONPlan(
-            directoryID: report.directory.id, outcome: report.outcome.rawValue, summary: report.plan?.summary,
-            held: report.plan?.verdict.holdsDisables ?? false, holdReason: holdReason,
+            directoryID: report.directory.id, outcome: report.outcome.rawValue, summary: report.summary,
+            held: report.verdict?.holdsDisables ?? false, holdReason: holdReason,
             changes: report.plan.map { lines($0, lastCompleteRunID: lastCompleteRunID) } ?? [], detail: report.detail)
     }
 }

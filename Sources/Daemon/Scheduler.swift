@@ -262,7 +262,7 @@ public final class Scheduler: Service, Sendable {
     private func publishStatus(_ report: DirectoryReport, entries: [String: Entry]) {
         let failing = entries.values.filter { $0.failures > 0 }.count
         var line = "last run: \(report.directory.id) \(report.outcome.rawValue)"
-        if let plan = report.plan, report.outcome == .applied || report.outcome == .held { line += " (\(plan.summary.line))" }
+        if let summary = report.summary, report.outcome == .applied || report.outcome == .held { line += " (\(summary.line))" }
         line += "; \(entries.count) directories, \(failing) failing"
         lastStatus.withLock { $0 = line }
         notifier.send("STATUS=\(line)")

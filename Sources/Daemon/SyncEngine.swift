@@ -164,7 +164,9 @@ public final class SyncEngine: Sendable {
                 throw ApprovalRefused(detail: error.description)
             }
         }
-        report.plan = plan
+        report.summary = plan.summary
+        report.verdict = plan.verdict
+        if mode != .apply { report.plan = plan }
         if mode == .dryRun {
             report.outcome = plan.isEmpty ? .unchanged : (plan.verdict.holdsDisables ? .held : .applied)
             return
@@ -199,7 +201,13 @@ public struct DirectoryReport: Sendable {
     public var runID: Int64?
     public var heldPlanID: Int64?
     public var pages = 0
-    /// The plan (also for a dry run), when a complete listing was taken.
+    /// What the plan changes (or would change, for a dry run), when a complete listing was taken.
+    public var summary: PlanSummary?
+    /// The safety verdict of that plan.
+    public var verdict: SafetyVerdict?
+    /// Every change, kept for a dry run and an approval, whose callers print
+    /// them; an applied daemon cycle keeps only the summary, so a cycle's
+    /// memory does not grow with the number of directories.
     public var plan: Plan?
     /// Why it failed or was skipped.
     public var detail: String?
@@ -217,7 +225,7 @@ public struct DirectoryReport: Sendable {
         report.finishedAt = Date()
         var metadata: Logger.Metadata = ["outcome": "\(outcome.rawValue)", "pages": "\(pages)"]
         if let runID { metadata["run.id"] = "\(runID)" }
-        if let plan { metadata["changes"] = "\(plan.summary.line)" }
+        if let summary { metadata["changes"] = "\(summary.line)" }
         if let detail { metadata["detail"] = "\(detail)" }
         switch outcome {
         case .failed: logger.error("directory run failed", metadata: metadata)

@@ -50,7 +50,7 @@ struct SyncCommand: AsyncParsableCommand {
 enum ReportText {
     static func line(_ report: DirectoryReport) -> String {
         var text = "\(report.directory.id): \(report.outcome.rawValue)"
-        if let plan = report.plan { text += " (\(plan.summary.line))" }
+        if let summary = report.summary { text += " (\(summary.line))" }
         if let runID = report.runID { text += ", run \(runID)" }
         if let held = report.heldPlanID { text += ", held plan \(held): approve with `workos-dsync approve --directory \(report.directory.id)`" }
         if let detail = report.detail, report.outcome == .failed || report.outcome == .skipped { text += ": \(detail)" }
