@@ -114,7 +114,7 @@ struct PlanWriter {
                 "email", "first_name", "last_name", "username", "job_title", "state", "status", "custom_attributes",
                 "role_slug", "fingerprint", "workos_updated_at", "email_changed", "old_email", "group_ids",
             ],
-            rows: plan.accountWrites.map(stageRow))
+            rows: plan.accountWrites.lazy.map(stageRow))
         // New persons first, then the accounts that point at them.
         try await connection.execute("""
             INSERT INTO workos_dsync.users (id, email, first_name, last_name, status, disabled_at)
@@ -289,10 +289,12 @@ struct PlanWriter {
 
     func writeMemberships() async throws {
         guard !plan.membershipAdds.isEmpty || !plan.membershipRemovals.isEmpty else { return }
-        try await connection.copy(
-            into: "stage_memberships", columns: ["op", "group_workos_id", "user_workos_id"],
-            rows: plan.membershipAdds.map { ["add", $0.groupWorkOSID, $0.userWorkOSID] }
-                + plan.membershipRemovals.map { ["remove", $0.groupWorkOSID, $0.userWorkOSID] })
+        // Rows are encoded as COPY streams them: a full sync's memberships are never all staged in memory.
+        for (op, memberships) in [("add", plan.membershipAdds), ("remove", plan.membershipRemovals)] where !memberships.isEmpty {
+            try await connection.copy(
+                into: "stage_memberships", columns: ["op", "group_workos_id", "user_workos_id"],
+                rows: memberships.lazy.map { [op, $0.groupWorkOSID, $0.userWorkOSID] })
+        }
         try await connection.execute("""
             WITH added AS (
                 INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)

@@ -89,6 +89,24 @@ public final class PostgresConnection: Sendable {
         try await exclusive { thread in try await thread.submit { try $0.run(query).rows } }
     }
 
+    /// Runs a `SELECT` through a server-side cursor (in a transaction of its
+    /// own) and hands its rows to `body` `batchSize` at a time, so a large
+    /// result — a directory's accounts — never sits in memory whole, neither
+    /// in libpq's result nor as rows.
+    public func forEachBatch(
+        of query: PostgresQuery, batchSize: Int = 10_000, _ body: ([PostgresRow]) throws -> Void
+    ) async throws {
+        precondition(batchSize > 0 && !query.isUnsafeSQL, "a parameterised SELECT and a positive batch size")
+        try await withTransaction { transaction in
+            try await transaction.execute(query.prefixed(by: "DECLARE dsync_batches NO SCROLL CURSOR FOR "))
+            while true {
+                let rows = try await transaction.query(PostgresQuery(sql: "FETCH FORWARD \(batchSize) FROM dsync_batches", binds: []))
+                if !rows.isEmpty { try body(rows) }
+                if rows.count < batchSize { break }
+            }
+        }
+    }
+
     /// Runs a statement and returns the number of rows it affected
     /// (inserted, updated, deleted, copied or selected).
     @discardableResult

@@ -40,6 +40,13 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
         self.isUnsafeSQL = false
     }
 
+    /// The same statement behind a fixed SQL prefix (`DECLARE … CURSOR FOR `); the binds are kept.
+    func prefixed(by prefix: String) -> PostgresQuery {
+        var query = self
+        query.sql = prefix + sql
+        return query
+    }
+
     public init(stringLiteral value: String) {
         self.sql = value
         self.binds = []

@@ -21,19 +21,19 @@ public final class SyncStore: Sendable {
     /// the listing's new accounts could link to by email.
     public func loadState(directoryID: String, for snapshot: DirectorySnapshot?) async throws -> StoredState {
         var state = StoredState(directoryID: directoryID)
-        let accounts = try await connection.query("""
+        try await connection.forEachBatch(of: """
             SELECT id, workos_id, idp_id, user_id, email, status, disabled_reason, fingerprint
             FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)
-            """)
-        state.accounts.reserveCapacity(accounts.count)
-        for row in accounts {
-            state.accounts.append(StoredAccount(
-                id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
-                idpID: try row.decode(String.self, "idp_id"), userID: try row.decode(UUID?.self, "user_id"),
-                email: try row.decode(String?.self, "email"),
-                status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
-                disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
-                fingerprint: try row.decode(String.self, "fingerprint")))
+            """) { rows in
+            for row in rows {
+                state.accounts.append(StoredAccount(
+                    id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
+                    idpID: try row.decode(String.self, "idp_id"), userID: try row.decode(UUID?.self, "user_id"),
+                    email: try row.decode(String?.self, "email"),
+                    status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
+                    disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
+                    fingerprint: try row.decode(String.self, "fingerprint")))
+            }
         }
         for row in try await connection.query("""
             SELECT id, workos_id, idp_id, name, fingerprint, removed_at IS NOT NULL AS removed
@@ -48,16 +48,17 @@ public final class SyncStore: Sendable {
         // Memberships only of the accounts the plan will write: an unchanged directory loads none.
         let changedAccounts = snapshot.map { Planner.accountsNeedingMemberships(snapshot: $0, accounts: state.accounts) } ?? []
         if !changedAccounts.isEmpty {
-            for row in try await connection.query("""
+            try await connection.forEachBatch(of: """
                 SELECT u.workos_id AS user_workos_id, g.workos_id AS group_workos_id
                 FROM workos_dsync.group_memberships m
                 JOIN workos_dsync.directory_users u ON u.id = m.directory_user_id
                 JOIN workos_dsync.directory_groups g ON g.id = m.directory_group_id
                 WHERE m.directory_user_id = ANY(\(changedAccounts)::uuid[])
-                """)
-            {
-                state.memberships[try row.decode(String.self, "user_workos_id"), default: []]
-                    .insert(try row.decode(String.self, "group_workos_id"))
+                """) { rows in
+                for row in rows {
+                    state.memberships[try row.decode(String.self, "user_workos_id"), default: []]
+                        .insert(try row.decode(String.self, "group_workos_id"))
+                }
             }
         }
         let candidateEmails = snapshot.map { Planner.emailsNeedingLinks(snapshot: $0, accounts: state.accounts) } ?? []

@@ -100,6 +100,8 @@ extension WorkOSClient {
                 // Equal ids and organizations share one string instead of one copy per user.
                 user.directoryID = directoryID
                 if user.organizationID == organizationID { user.organizationID = organizationID }
+                // WorkOS usually sends the username equal to the email: keep one string for both.
+                if user.username == user.email { user.username = user.email }
                 _ = try filter.admit(user)
             }
         }

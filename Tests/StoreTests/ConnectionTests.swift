@@ -37,6 +37,29 @@ import Testing
         #expect(try await connection.query("SELECT count(*) AS n FROM hostile WHERE b IS NULL")[0].decode(Int.self, "n") == (count + 6) / 7)
     }
 
+    @Test func aCursorHandsRowsOverInBatchesWithTheirBinds() async throws {
+        let (_, connection) = try await freshDatabase("cursor_batches", migrated: false)
+        var batches: [Int] = []
+        var values: [Int] = []
+        let limit = 25
+        try await connection.forEachBatch(
+            of: "SELECT n FROM generate_series(1, \(limit)) AS n WHERE n % 5 <> \(0) ORDER BY n", batchSize: 7
+        ) { rows in
+            batches.append(rows.count)
+            values += try rows.map { try $0.decode(Int.self, "n") }
+        }
+        #expect(batches == [7, 7, 6])
+        #expect(values == (1...limit).filter { $0 % 5 != 0 })
+        // No rows: the body is not called; an error in the body ends the transaction and the cursor.
+        try await connection.forEachBatch(of: "SELECT 1 AS n WHERE \(false)") { _ in Issue.record("no rows expected") }
+        struct Stop: Error {}
+        let error = await thrownError {
+            try await connection.forEachBatch(of: "SELECT n FROM generate_series(1, 10) AS n", batchSize: 3) { _ in throw Stop() }
+        }
+        #expect(error is Stop)
+        #expect(try await connection.query("SELECT count(*) AS n FROM pg_cursors WHERE name = 'dsync_batches'")[0].decode(Int.self, "n") == 0)
+    }
+
     @Test func aThrownErrorRollsTheTransactionBack() async throws {
         let (_, connection) = try await freshDatabase("tx_rollback", migrated: false)
         try await connection.execute(PostgresQuery(unsafeSQL: "CREATE TABLE t (v text)"))
