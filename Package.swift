@@ -25,6 +25,8 @@ let package = Package(
             name: "CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // glibc's <malloc.h>: malloc_trim, to give a finished directory's pages back.
+        .systemLibrary(name: "CMalloc"),
         .target(name: "LoopbackHTTP"),
         .target(
             name: "WorkOS",
@@ -46,7 +48,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "WorkOSSimulator",
+                "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "WorkOSSimulator", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

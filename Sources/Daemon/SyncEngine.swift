@@ -134,6 +134,7 @@ public final class SyncEngine: Sendable {
                 failure = error
             }
             if mode != .dryRun { try await store.unlock(directoryID: directory.id) }
+            MemoryPolicy.returnFreedMemory()
             if let failure { throw failure }
         } catch let refused as ApprovalRefused {
             report.outcome = .failed
