@@ -34,9 +34,14 @@ import WorkOSSimulator
         #expect(try await harness.count("""
             SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE directory_id = \(harness.simulator.directoryIDs[1])
             """) == 1)
-        let metrics = try await httpGet(port: daemon.app.httpPort, path: "/metrics").body
-        #expect(metrics.contains("workos_dsync_runs_total{directory=\"\(failing)\",outcome=\"failed\"} 2"))
-        #expect(metrics.contains("workos_dsync_runs_total{directory=\"\(failing)\",outcome=\"applied\"} 1"))
+        // The counters follow the commit (the run row is visible a moment before the metric moves).
+        let port = daemon.app.httpPort
+        let counted = try await eventually(timeout: .seconds(5)) {
+            let metrics = try await httpGet(port: port, path: "/metrics").body
+            return metrics.contains("workos_dsync_runs_total{directory=\"\(failing)\",outcome=\"failed\"} 2")
+                && metrics.contains("workos_dsync_runs_total{directory=\"\(failing)\",outcome=\"applied\"} 1")
+        }
+        #expect(counted, "runs_total shows 2 failed and 1 applied runs of \(failing)")
         try await daemon.stop()
         harness.simulator.stop()
     }

@@ -79,8 +79,9 @@ struct LoopbackHTTPServerTests {
         }
         let port = try server.start()
         defer { server.stop() }
-        guard case .truncated(let status, let declared, let received) = try rawRequest(port: port, target: "/") else {
-            Issue.record("expected a truncated body")
+        let outcome = try rawRequest(port: port, target: "/")
+        guard case .truncated(let status, let declared, let received) = outcome else {
+            Issue.record("expected a truncated body, got \(outcome)")
             return
         }
         #expect(status == 200)

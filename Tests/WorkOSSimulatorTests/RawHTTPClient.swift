@@ -59,9 +59,9 @@ final class RawConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            let code = errno
-            close(fd)
-            throw RawHTTPError(description: "connect failed: errno \(code)")
+            // deinit closes fd (the object is fully initialised): closing here too would close
+            // whatever socket another test opened under the same number in between.
+            throw RawHTTPError(description: "connect failed: errno \(errno)")
         }
     }
 
