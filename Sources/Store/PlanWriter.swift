@@ -301,8 +301,8 @@ struct PlanWriter {
                 SELECT g.id, u.id FROM stage_memberships s
                 JOIN workos_dsync.directory_groups g ON g.workos_id = s.group_workos_id
                 JOIN workos_dsync.directory_users u ON u.workos_id = s.user_workos_id
-                WHERE s.op = 'add'
-                ON CONFLICT DO NOTHING
+                WHERE s.op = 'add' AND NOT EXISTS (
+                    SELECT 1 FROM workos_dsync.group_memberships m WHERE m.directory_group_id = g.id AND m.directory_user_id = u.id)
                 RETURNING directory_group_id, directory_user_id
             )
             -- A new account's groups are in its user.created event.

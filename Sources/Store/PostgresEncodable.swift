@@ -206,9 +206,13 @@ enum PostgresArrayLiteral {
             if index > 0 { out += "," }
             guard let element else { out += "NULL"; continue }
             out += "\""
-            for scalar in element.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { out += "\\" }
-                out.unicodeScalars.append(scalar)
+            if element.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                for scalar in element.unicodeScalars {
+                    if scalar == "\"" || scalar == "\\" { out += "\\" }
+                    out.unicodeScalars.append(scalar)
+                }
+            } else {
+                out += element  // nothing to escape: copied whole
             }
             out += "\""
         }

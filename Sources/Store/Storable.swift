@@ -14,7 +14,8 @@ enum Storable {
     }
 
     static func json(_ value: JSONValue) -> JSONValue {
-        switch value {
+        guard value.containsNUL else { return value }
+        return switch value {
         case .string(let string): .string(text(string) ?? "")
         case .array(let items): .array(items.map(json))
         case .object(let fields):
@@ -25,6 +26,6 @@ enum Storable {
 
     static func containsNUL(_ user: DirectoryUser) -> Bool {
         [user.email, user.firstName, user.lastName, user.username, user.jobTitle, user.idpID]
-            .contains { $0?.utf8.contains(0) == true } || user.customAttributes.canonicalText.contains("\\u0000")
+            .contains { $0?.utf8.contains(0) == true } || user.customAttributes.containsNUL
     }
 }

@@ -44,12 +44,82 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
-    /// Canonical JSON text: sorted keys, no insignificant white space.
+    /// Canonical JSON text: sorted keys, no insignificant white space —
+    /// byte for byte what `JSONEncoder` with `.sortedKeys` and
+    /// `.withoutEscapingSlashes` writes (fingerprints stored in PostgreSQL
+    /// depend on it), without building an encoder for every value: written
+    /// out directly, it is called for every user of every listing.
     public var canonicalText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null:
+            text += "null"
+        case .bool(let value):
+            text += value ? "true" : "false"
+        case .number(let value):
+            // Swift's shortest round-trip form, without the ".0" of integral values.
+            let description = value.description
+            text += description.hasSuffix(".0") ? String(description.dropLast(2)) : description
+        case .string(let value):
+            Self.writeString(value, to: &text)
+        case .array(let items):
+            text += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { text += "," }
+                item.write(to: &text)
+            }
+            text += "]"
+        case .object(let fields):
+            text += "{"
+            // Keys in UTF-8 byte order, as JSONEncoder sorts them (not String's normalising `<`).
+            for (index, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if index > 0 { text += "," }
+                Self.writeString(key, to: &text)
+                text += ":"
+                fields[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func writeString(_ value: String, to text: inout String) {
+        text += "\""
+        defer { text += "\"" }
+        // Most values need no escape at all: copy them whole.
+        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            text += value
+            return
+        }
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "\u{8}": text += "\\b"
+            case "\u{C}": text += "\\f"
+            case "\u{0}"..."\u{1F}":
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+    }
+
+    /// True when a string anywhere inside (keys included) holds U+0000.
+    public var containsNUL: Bool {
+        switch self {
+        case .null, .bool, .number: false
+        case .string(let value): value.utf8.contains(0)
+        case .array(let items): items.contains { $0.containsNUL }
+        case .object(let fields): fields.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        }
     }
 
     /// The string inside `.string`, or nil.
