@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import WorkOS
 
 /// Turns one log event into one line: logfmt (`level=info label=… msg="…" directory.id=…`)
 /// or a JSON object. No colours; keys of the metadata in a stable (sorted)
@@ -75,26 +76,12 @@ public struct LogLineFormatter: Sendable {
         quoted(value) { $0.value < 0x20 || $0.value == 0x7f || $0.value == 0x2028 || $0.value == 0x2029 }
     }
 
-    /// `value` in double quotes with `\"`, `\\`, `\n`, `\r`, `\t` escapes, and
-    /// `\uXXXX` for the other scalars `needsUnicodeEscape` names.
+    /// `value` in double quotes with JSON's escapes, and `\uXXXX` for the
+    /// other scalars `needsUnicodeEscape` names.
     private static func quoted(_ value: String, needsUnicodeEscape: (Unicode.Scalar) -> Bool) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if needsUnicodeEscape(scalar) {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.appendQuoted(value, to: &out, escapingAlso: needsUnicodeEscape)
+        return out
     }
 
     /// `2026-11-29T08:03:15.123Z`.

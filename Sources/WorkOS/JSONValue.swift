@@ -88,10 +88,20 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     private static func writeString(_ value: String, to text: inout String) {
+        appendQuoted(value, to: &text) { _ in false }
+    }
+
+    /// Appends `value` as a JSON string literal: `\"`, `\\`, `\n`, `\r`, `\t`,
+    /// `\b`, `\f`, `\u00XX` for the other control characters and for the
+    /// scalars `escapingAlso` names; everything else as UTF-8. A value with
+    /// nothing to escape is copied whole.
+    public static func appendQuoted(
+        _ value: String, to text: inout String, escapingAlso: (Unicode.Scalar) -> Bool
+    ) {
         text += "\""
         defer { text += "\"" }
-        // Most values need no escape at all: copy them whole.
-        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+        let plain = !value.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 >= 0x7f }
+        if plain {
             text += value
             return
         }
@@ -104,9 +114,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
             case "\t": text += "\\t"
             case "\u{8}": text += "\\b"
             case "\u{C}": text += "\\f"
-            case "\u{0}"..."\u{1F}":
+            case _ where scalar.value < 0x20 || escapingAlso(scalar):
                 let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                text += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
             default: text.unicodeScalars.append(scalar)
             }
         }

@@ -1,23 +1,12 @@
 import Foundation
 import Testing
 import WorkOS
+import WorkOSSimulator
 
 /// `JSONValue.canonicalText` is written out by hand for speed; fingerprints
 /// stored in PostgreSQL depend on it, so it must stay byte for byte what
 /// `JSONEncoder` (`.sortedKeys`, `.withoutEscapingSlashes`) writes.
 @Suite struct CanonicalJSONTests {
-    /// SplitMix64: a seeded generator, so a failure names a reproducible case.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let pieces = [
         "", "a", "B", "z", "10", "9", "department", "a b", "é", "e\u{301}", "ﬀ", "日本", "😀", "👩🏽‍💻", "\u{FFFF}", "\u{10000}",
         "\"", "\\", "/", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1}", "\u{1F}", "\u{7F}", "\u{2028}", "\r\n", "</script>",
@@ -26,11 +15,11 @@ import WorkOS
         0, -0.0, 1, -1, 1.5, 100, 0.1, 1e20, 1e21, 1e-7, 2.5e-300, 1e300, 123_456_789_012, 9_007_199_254_740_993, -3.25, 1 / 3,
     ]
 
-    static func string(_ generator: inout SeededGenerator) -> String {
+    static func string(_ generator: inout SplitMix64) -> String {
         (0..<Int.random(in: 0...3, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
     }
 
-    static func value(depth: Int, _ generator: inout SeededGenerator) -> JSONValue {
+    static func value(depth: Int, _ generator: inout SplitMix64) -> JSONValue {
         switch Int.random(in: 0..<(depth > 2 ? 4 : 6), using: &generator) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &generator))
@@ -47,7 +36,7 @@ import WorkOS
     @Test func canonicalTextIsWhatJSONEncoderWrites() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var generator = SeededGenerator(state: 20_261_129)
+        var generator = SplitMix64(seed: 20_261_129)
         var checked = 0
         for round in 0..<3_000 {
             let value = Self.value(depth: 0, &generator)
