@@ -12,6 +12,12 @@ struct FloorTables {
         "CREATE TABLE bench_floor.groups (LIKE workos_dsync.directory_groups INCLUDING ALL)",
         "CREATE TABLE bench_floor.memberships (LIKE workos_dsync.group_memberships INCLUDING ALL)",
     ]
+    /// The foreign keys of `workos_dsync` between these tables (LIKE does not copy them).
+    static let foreignKeys = [
+        "ALTER TABLE bench_floor.accounts ADD FOREIGN KEY (user_id) REFERENCES bench_floor.persons (id)",
+        "ALTER TABLE bench_floor.memberships ADD FOREIGN KEY (directory_group_id) REFERENCES bench_floor.groups (id)",
+        "ALTER TABLE bench_floor.memberships ADD FOREIGN KEY (directory_user_id) REFERENCES bench_floor.accounts (id)",
+    ]
     static let personColumns = ["id", "email", "first_name", "last_name", "status"]
     static let accountColumns = [
         "id", "workos_id", "directory_id", "organization_id", "idp_id", "user_id", "email", "first_name", "last_name",

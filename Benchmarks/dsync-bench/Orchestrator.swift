@@ -66,7 +66,7 @@ struct Orchestrator {
         func measure(_ scenario: Scenario, changed: Int? = nil) async throws {
             guard wanted(scenario) else { return }
             // Idempotent scenarios run `repeats` times; the run with the median wall time is kept.
-            let runs = [.floorFetch, .floorDecode, .floorWrite, .unchangedResync].contains(scenario) ? repeats : 1
+            let runs = [.floorFetch, .floorDecode, .floorWrite, .floorWriteWithKeys, .unchangedResync].contains(scenario) ? repeats : 1
             var measured: [(Measurement, SimulatorStatistics)] = []
             for _ in 0..<max(1, runs) {
                 simulator.resetStatistics()
@@ -83,6 +83,7 @@ struct Orchestrator {
         try await measure(.floorFetch)
         try await measure(.floorDecode)
         try await measure(.floorWrite)
+        try await measure(.floorWriteWithKeys)
         try await measure(.fullSync)
         try await measure(.unchangedResync)
         let changed = Churn.apply(to: simulator, fraction: 0.01)

@@ -10,6 +10,8 @@ enum Scenario: String, Codable, Sendable, CaseIterable {
     case floorFetch = "floor-fetch"
     case floorDecode = "floor-decode"
     case floorWrite = "floor-write"
+    /// Floor c again, with the foreign keys the schema contract requires (not a target's floor: it shows their cost).
+    case floorWriteWithKeys = "floor-write-keys"
     case fullSync = "full-sync"
     case unchangedResync = "unchanged-resync"
     case churnResync = "churn-resync"
@@ -50,7 +52,8 @@ struct ScenarioRunner {
         switch scenario {
         case .floorFetch: return try await floorFetch()
         case .floorDecode: return try await floorDecode()
-        case .floorWrite: return try await floorWrite()
+        case .floorWrite: return try await floorWrite(foreignKeys: false)
+        case .floorWriteWithKeys: return try await floorWrite(foreignKeys: true)
         case .fullSync, .unchangedResync, .churnResync, .manyDirectories: return try await sync(paced: false)
         case .throttled: return try await sync(paced: true)
         }
@@ -101,15 +104,18 @@ struct ScenarioRunner {
 
     /// COPY of the rows a full sync ends with (persons, accounts, groups, memberships) into
     /// scratch tables shaped like the real ones (`LIKE … INCLUDING ALL`: defaults, checks,
-    /// unique and primary-key indexes; no foreign keys), in one transaction. Only the COPY is timed.
-    private func floorWrite() async throws -> Measurement {
+    /// unique and primary-key indexes; with `foreignKeys`, also the schema's foreign keys between
+    /// them), in one transaction. Only the COPY is timed.
+    private func floorWrite(foreignKeys: Bool) async throws -> Measurement {
         let client = try unpacedClient()
         var tables = FloorTables()
         for directory in try await client.listDirectories() {
             tables.add(try await client.snapshot(of: directory))
         }
         let connection = try await PostgresConnection.connect(target.databaseURL, logger: logger)
-        for statement in FloorTables.setup { try await connection.execute(PostgresQuery(unsafeSQL: statement)) }
+        for statement in FloorTables.setup + (foreignKeys ? FloorTables.foreignKeys : []) {
+            try await connection.execute(PostgresQuery(unsafeSQL: statement))
+        }
         let before = ResourceUsage.now()
         let clock = Stopwatch()
         let copied = try await connection.withTransaction { connection in
