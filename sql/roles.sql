@@ -16,14 +16,18 @@
 -- Both are NOLOGIN groups: grant them to login roles, e.g.
 --   CREATE ROLE dsync LOGIN PASSWORD '…' IN ROLE workos_dsync_daemon;
 
+-- Roles are cluster-wide: two databases of one cluster running this at once
+-- may both find a role missing; the loser's CREATE is then a no-op too.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'workos_dsync_daemon') THEN
+    BEGIN
         CREATE ROLE workos_dsync_daemon NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'workos_dsync_reader') THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
         CREATE ROLE workos_dsync_reader NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END $$;
 
 REVOKE ALL ON SCHEMA workos_dsync FROM PUBLIC;

@@ -91,8 +91,9 @@ public final class SyncEngine: Sendable {
                 throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
             }
             report.pages = snapshot.pagesFetched
-            let stored = try await store.loadState(directoryID: directory.id, for: snapshot)
-            var plan = try Planner.plan(snapshot: snapshot, stored: stored, policy: configuration.safety)
+            let listing = PreparedListing(snapshot)
+            let stored = try await store.loadState(directoryID: directory.id, for: listing)
+            var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
             try await finish(&plan, mode: mode, report: &report)
         }
     }

@@ -67,7 +67,9 @@ public final class LoopbackHTTPServer: Sendable {
         let (running, stopped) = state.withLock { ($0.started ? $0.port : nil, $0.stopping) }
         if stopped { throw StartError(operation: "start after stop", errno: EINVAL) }
         if let running { return running }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec, like every socket here: a child process started meanwhile (a tool, the
+        // daemon under test) must not hold a connection open after this server closes it.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw StartError(operation: "socket", errno: errno) }
         var yes: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -112,14 +114,15 @@ public final class LoopbackHTTPServer: Sendable {
     /// Closes the listening socket (waiting for the acceptor to leave) and
     /// shuts down every open connection. Idempotent.
     public func stop() {
-        let (fd, wasRunning) = state.withLock { state -> (Int32, Bool) in
+        // shutdown() wakes a thread blocked in accept(); that thread closes the fd. Both happen
+        // under the lock, so the number shut down here is never one the acceptor already gave back.
+        let wasRunning = state.withLock { state -> Bool in
             let running = state.started && !state.stopping
             state.stopping = true
-            return (state.listenFD, running)
+            if running, state.listenFD >= 0 { _ = shutdown(state.listenFD, Int32(SHUT_RDWR)) }
+            return running
         }
         guard wasRunning else { return }
-        // shutdown() wakes a thread blocked in accept(); that thread closes the fd.
-        _ = shutdown(fd, Int32(SHUT_RDWR))
         _ = acceptorExited.wait(timeout: .now() + 5)
         // Connection threads own their descriptors: they stay registered (so
         // the numbers cannot be reused) until their thread closes them.
@@ -132,8 +135,10 @@ public final class LoopbackHTTPServer: Sendable {
 
     private func acceptLoop(_ listenFD: Int32) {
         defer {
-            close(listenFD)
-            state.withLock { $0.listenFD = -1 }
+            state.withLock { state in
+                close(listenFD)
+                state.listenFD = -1
+            }
             acceptorExited.signal()
         }
         while true {
@@ -157,6 +162,7 @@ public final class LoopbackHTTPServer: Sendable {
                 close(client)
                 return
             }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             var yes: Int32 = 1
             _ = setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
             let (seconds, attoseconds) = idleTimeout.components

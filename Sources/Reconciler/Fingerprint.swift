@@ -11,15 +11,20 @@ public enum Fingerprint {
     /// Bump when the normalisation changes, so every row is rewritten once.
     static let version = "v1"
 
-    /// A user's fingerprint, including its sorted group ids.
+    /// A user's fingerprint, including its group ids (in any order).
     public static func of(user: DirectoryUser, groupIDs: [String]) -> String {
+        of(user: user, sortedGroupIDs: groupIDs.sorted())
+    }
+
+    /// A user's fingerprint, from group ids already sorted.
+    static func of(user: DirectoryUser, sortedGroupIDs: [String]) -> String {
         var fields: [String?] = [
             version, user.id, user.idpID, user.email, user.firstName, user.lastName,
             user.username, user.jobTitle, user.state.rawValue, user.roleSlug,
             user.customAttributes.canonicalText,
             user.updatedAt.map { String($0.timeIntervalSince1970) },
         ]
-        fields.append(contentsOf: groupIDs.sorted().map { Optional($0) })
+        fields.append(contentsOf: sortedGroupIDs.map { Optional($0) })
         return digest(fields)
     }
 

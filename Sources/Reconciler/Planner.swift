@@ -30,11 +30,18 @@ public enum Planner {
     public static func plan(
         snapshot: DirectorySnapshot, stored: StoredState, policy: SafetyPolicy
     ) throws(PlanningError) -> Plan {
+        try plan(PreparedListing(snapshot), stored: stored, policy: policy)
+    }
+
+    /// Plans one directory from a prepared complete listing (see `PreparedListing`).
+    public static func plan(
+        _ listing: PreparedListing, stored: StoredState, policy: SafetyPolicy
+    ) throws(PlanningError) -> Plan {
+        let snapshot = listing.snapshot
         var plan = Plan(directory: snapshot.directory)
         plan.listedUsers = snapshot.users.count
         plan.listedGroups = snapshot.groups.count
 
-        let groupIDsByUser = groupIDsByUser(snapshot.memberships)
         try checkConsistency(snapshot)
         let (matchOfUser, matchedAccount) = match(snapshot.users, to: stored.accounts)
 
@@ -43,8 +50,8 @@ public enum Planner {
         })
 
         for (userIndex, user) in snapshot.users.enumerated() {
-            let groupIDs = (groupIDsByUser[user.id] ?? []).sorted()
-            let fingerprint = Fingerprint.of(user: user, groupIDs: groupIDs)
+            let groupIDs = listing.groupIDs[userIndex]
+            let fingerprint = listing.fingerprints[userIndex]
             guard let accountIndex = matchOfUser[userIndex] else {
                 plan.accountWrites.append(AccountWrite(
                     kind: .create(linker.decision(for: user.email)), accountID: nil, user: user,
@@ -91,15 +98,14 @@ public enum Planner {
     /// memberships the plan compares, so the store loads memberships for these
     /// alone — an unchanged directory loads none. A user's fingerprint covers
     /// its sorted group ids, so an account it leaves out has the listed groups.
-    public static func accountsNeedingMemberships(snapshot: DirectorySnapshot, accounts: [StoredAccount]) -> [UUID] {
-        let groupIDsByUser = groupIDsByUser(snapshot.memberships)
-        let (matchOfUser, _) = match(snapshot.users, to: accounts)
-        return snapshot.users.indices.compactMap { userIndex in
+    public static func accountsNeedingMemberships(_ listing: PreparedListing, accounts: [StoredAccount]) -> [UUID] {
+        let users = listing.snapshot.users
+        let (matchOfUser, _) = match(users, to: accounts)
+        return users.indices.compactMap { userIndex in
             guard let accountIndex = matchOfUser[userIndex] else { return nil }
-            let user = snapshot.users[userIndex]
-            let fingerprint = Fingerprint.of(user: user, groupIDs: (groupIDsByUser[user.id] ?? []).sorted())
             let account = accounts[accountIndex]
-            return writeKind(account: account, user: user, fingerprint: fingerprint) == nil ? nil : account.id
+            let kind = writeKind(account: account, user: users[userIndex], fingerprint: listing.fingerprints[userIndex])
+            return kind == nil ? nil : account.id
         }
     }
 
@@ -162,14 +168,6 @@ public enum Planner {
             plan.verdict = .hold(.directoryRemoved(accounts: plan.disables.count))
         }
         return plan
-    }
-
-    private static func groupIDsByUser(_ memberships: [String: [String]]) -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        for (groupID, userIDs) in memberships {
-            for userID in userIDs { result[userID, default: []].append(groupID) }
-        }
-        return result
     }
 
     private static func checkConsistency(_ snapshot: DirectorySnapshot) throws(PlanningError) {

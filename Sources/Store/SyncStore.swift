@@ -19,7 +19,7 @@ public final class SyncStore: Sendable {
     /// fingerprints, statuses, emails, links), groups, the memberships (by
     /// WorkOS ids) of the accounts the listing changes, and the persons that
     /// the listing's new accounts could link to by email.
-    public func loadState(directoryID: String, for snapshot: DirectorySnapshot?) async throws -> StoredState {
+    public func loadState(directoryID: String, for listing: PreparedListing?) async throws -> StoredState {
         var state = StoredState(directoryID: directoryID)
         try await connection.forEachBatch(of: """
             SELECT id, workos_id, idp_id, user_id, email, status, disabled_reason, fingerprint
@@ -46,7 +46,7 @@ public final class SyncStore: Sendable {
                 fingerprint: try row.decode(String.self, "fingerprint"), isRemoved: try row.decode(Bool.self, "removed")))
         }
         // Memberships only of the accounts the plan will write: an unchanged directory loads none.
-        let changedAccounts = snapshot.map { Planner.accountsNeedingMemberships(snapshot: $0, accounts: state.accounts) } ?? []
+        let changedAccounts = listing.map { Planner.accountsNeedingMemberships($0, accounts: state.accounts) } ?? []
         if !changedAccounts.isEmpty {
             try await connection.forEachBatch(of: """
                 SELECT u.workos_id AS user_workos_id, g.workos_id AS group_workos_id
@@ -61,7 +61,7 @@ public final class SyncStore: Sendable {
                 }
             }
         }
-        let candidateEmails = snapshot.map { Planner.emailsNeedingLinks(snapshot: $0, accounts: state.accounts) } ?? []
+        let candidateEmails = listing.map { Planner.emailsNeedingLinks(snapshot: $0.snapshot, accounts: state.accounts) } ?? []
         let emails = Array(Set(candidateEmails.map { $0.lowercased() }))
         if !emails.isEmpty {
             for row in try await connection.query("""

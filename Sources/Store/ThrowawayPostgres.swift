@@ -157,7 +157,7 @@ public final class ThrowawayPostgres: Sendable {
     }
 
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "cannot open a socket to find a free port") }
         defer { Glibc.close(fd) }
         var address = sockaddr_in()
@@ -175,6 +175,18 @@ public final class ThrowawayPostgres: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Adds "close every descriptor from 3 up" to `actions`: glibc's
+    /// `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time
+    /// because `<spawn.h>` declares it only under `_GNU_SOURCE`.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later is needed)")
+        }
+        let result = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+        guard result == 0 else { throw Failure(description: "posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(result)))") }
+    }
+
     /// Runs a tool (as `postgres` through runuser when root) and waits for it.
     /// Uses `posix_spawn` and `waitpid` directly, output to a temporary file.
     @discardableResult
@@ -190,6 +202,10 @@ public final class ThrowawayPostgres: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours goes to the tool: pg_ctl leaves a postmaster running that would
+        // otherwise keep every socket and pipe this process had open (test servers, pipes of
+        // other children) open until it stops.
+        try closeInheritedDescriptors(&actions)
         let cArguments = argv.map { strdup($0) }
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0

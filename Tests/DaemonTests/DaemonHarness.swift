@@ -114,7 +114,7 @@ func httpGet(port: Int, path: String) async throws -> (status: Int, body: String
 struct TestFailure: Error, CustomStringConvertible { var description: String }
 
 private func blockingGet(port: Int, path: String) throws -> (status: Int, body: String) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw TestFailure(description: "socket failed") }
     defer { close(fd) }
     var timeout = timeval(tv_sec: 15, tv_usec: 0)
@@ -156,7 +156,7 @@ final class NotifyListener: Sendable {
             ? "@workos-dsync-test-\(UUID().uuidString.prefix(12))"
             : NSTemporaryDirectory() + "/wds-notify-\(UUID().uuidString.prefix(8)).sock"
         address = name
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure(description: "socket failed") }
         var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

@@ -57,8 +57,9 @@ import WorkOSSimulator
                 logger: quietLogger)
             let directory = try #require(try await client.listDirectories().first)
             let snapshot = try await client.snapshot(of: directory)
-            let stored = try await SyncStore(connection: watcher, logger: quietLogger).loadState(directoryID: directoryID, for: snapshot)
-            #expect(try Planner.plan(snapshot: snapshot, stored: stored, policy: SafetyPolicy()).isEmpty)
+            let listing = PreparedListing(snapshot)
+            let stored = try await SyncStore(connection: watcher, logger: quietLogger).loadState(directoryID: directoryID, for: listing)
+            #expect(try Planner.plan(listing, stored: stored, policy: SafetyPolicy()).isEmpty)
         } else {
             #expect(!runs.contains("applied"))
             #expect(try await watcher.query("SELECT count(*) AS count FROM workos_dsync.events")[0].decode(Int.self, "count") == 0)

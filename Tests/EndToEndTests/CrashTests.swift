@@ -26,8 +26,9 @@ import WorkOSSimulator
     struct CrashTestError: Error, CustomStringConvertible { var description: String }
 
     func isAtBoundary(_ harness: Harness, of snapshot: DirectorySnapshot) async throws -> Bool {
-        let stored = try await harness.runtime.store.loadState(directoryID: snapshot.directory.id, for: snapshot)
-        let plan = try Planner.plan(snapshot: snapshot, stored: stored, policy: SafetyPolicy(minUsers: 100_000, fraction: 1))
+        let listing = PreparedListing(snapshot)
+        let stored = try await harness.runtime.store.loadState(directoryID: snapshot.directory.id, for: listing)
+        let plan = try Planner.plan(listing, stored: stored, policy: SafetyPolicy(minUsers: 100_000, fraction: 1))
         return plan.isEmpty
     }
 
