@@ -7,18 +7,13 @@ import CMalloc
 /// glibc gives threads that allocate at once arenas of their own (up to eight
 /// per core) and keeps freed blocks inside them. Directories decoded on
 /// different threads of Swift's pool would each leave pages behind, and the
-/// peak RSS would grow with the number of directories. Two arenas, and the free
-/// pages handed back after each directory, keep it at one directory's worth
-/// (`dsync-bench`: 5 × 10k users within 1.06 × of one 10k directory, 1.31 ×
-/// before).
+/// peak RSS would grow with the number of directories. Handing the free pages
+/// back after each directory keeps it near one directory's worth
+/// (`dsync-bench`: 5 × 10k users at 1.20 × one 10k directory, 1.31 × before).
+/// Limiting the arenas to two (`M_ARENA_MAX`) brought that to 1.06 × but
+/// slowed decoding on two cores by about 10 %, so it is left to the operator
+/// (`MALLOC_ARENA_MAX=2` in the unit's environment).
 enum MemoryPolicy {
-    /// At most two malloc arenas for the process; call before the work starts.
-    static func limitArenas() {
-        #if canImport(Glibc)
-        _ = mallopt(M_ARENA_MAX, 2)
-        #endif
-    }
-
     /// Gives the free pages of a finished directory's listing and plan back to the kernel.
     static func returnFreedMemory() {
         #if canImport(Glibc)

@@ -84,15 +84,18 @@ public final class SyncEngine: Sendable {
                 }
                 return
             }
+            // The stored accounts are read while the listing is fetched (the lease keeps them still).
+            async let accounts = store.loadAccounts(directoryID: directory.id)
             let snapshot: DirectorySnapshot
             do {
                 snapshot = try await client.snapshot(of: directory)
             } catch {
+                _ = try? await accounts
                 throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
             }
             report.pages = snapshot.pagesFetched
-            let listing = PreparedListing(snapshot)
-            let stored = try await store.loadState(directoryID: directory.id, for: listing)
+            let listing = await PreparedListing.prepare(snapshot)
+            let stored = try await store.loadState(directoryID: directory.id, accounts: try await accounts, for: listing)
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
             try await finish(&plan, mode: mode, report: &report)
         }

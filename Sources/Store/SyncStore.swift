@@ -20,13 +20,19 @@ public final class SyncStore: Sendable {
     /// WorkOS ids) of the accounts the listing changes, and the persons that
     /// the listing's new accounts could link to by email.
     public func loadState(directoryID: String, for listing: PreparedListing?) async throws -> StoredState {
-        var state = StoredState(directoryID: directoryID)
+        try await loadState(directoryID: directoryID, accounts: loadAccounts(directoryID: directoryID), for: listing)
+    }
+
+    /// The directory's accounts, compact: what `loadState` starts from. The
+    /// sync reads them while the listing is still being fetched.
+    public func loadAccounts(directoryID: String) async throws -> [StoredAccount] {
+        var accounts: [StoredAccount] = []
         try await connection.forEachBatch(of: """
             SELECT id, workos_id, idp_id, user_id, email, status, disabled_reason, fingerprint
             FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)
             """) { rows in
             for row in rows {
-                state.accounts.append(StoredAccount(
+                accounts.append(StoredAccount(
                     id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
                     idpID: try row.decode(String.self, "idp_id"), userID: try row.decode(UUID?.self, "user_id"),
                     email: try row.decode(String?.self, "email"),
@@ -35,6 +41,14 @@ public final class SyncStore: Sendable {
                     fingerprint: try row.decode(String.self, "fingerprint")))
             }
         }
+        return accounts
+    }
+
+    /// `loadState` from accounts already read with `loadAccounts`.
+    public func loadState(
+        directoryID: String, accounts: [StoredAccount], for listing: PreparedListing?
+    ) async throws -> StoredState {
+        var state = StoredState(directoryID: directoryID, accounts: accounts)
         for row in try await connection.query("""
             SELECT id, workos_id, idp_id, name, fingerprint, removed_at IS NOT NULL AS removed
             FROM workos_dsync.directory_groups WHERE directory_id = \(directoryID)

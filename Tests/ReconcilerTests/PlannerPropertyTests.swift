@@ -37,6 +37,24 @@ import WorkOS
         }
     }
 
+    @Test func fingerprintsComputedInParallelChunksAreTheSame() async throws {
+        // 12,000 users: several chunks of the parallel preparation.
+        let users = (0..<12_000).map { index in
+            DirectoryUser(
+                id: "user_\(index)", directoryID: ModelWorld.directory.id, organizationID: "org_A", idpID: "idp_\(index)",
+                email: "person\(index)@acme.test", firstName: "Pérson", lastName: "\(index)", state: index % 7 == 0 ? .inactive : .active)
+        }
+        let groups = (0..<4).map { DirectoryGroup(id: "group_\($0)", directoryID: ModelWorld.directory.id, organizationID: "org_A", idpID: "g\($0)", name: "G\($0)") }
+        let memberships = Dictionary(uniqueKeysWithValues: groups.enumerated().map { offset, group in
+            (group.id, users.indices.filter { $0 % (offset + 2) == 0 }.map { users[$0].id })
+        })
+        let snapshot = DirectorySnapshot(directory: ModelWorld.directory, users: users, groups: groups, memberships: memberships)
+        let parallel = try Planner.plan(await PreparedListing.prepare(snapshot), stored: StoredState(directoryID: ModelWorld.directory.id), policy: SafetyPolicy())
+        let serial = try Planner.plan(snapshot: snapshot, stored: StoredState(directoryID: ModelWorld.directory.id), policy: SafetyPolicy())
+        #expect(parallel == serial)
+        #expect(Set(parallel.accountWrites.map(\.fingerprint)).count == users.count)
+    }
+
     @Test func anActiveUserPresentInTheListingIsNeverDisabled() async {
         await propertyCheck(count: 300, input: Self.listing, Self.listing) { first, second in
             var store = ModelStore()
