@@ -49,6 +49,8 @@ struct ScenarioRunner {
     var logger: Logger
 
     func run() async throws -> Measurement {
+        // Every scenario under the daemon's memory policy, so floors and syncs compare alike.
+        MemoryPolicy.apply()
         switch scenario {
         case .floorFetch: return try await floorFetch()
         case .floorDecode: return try await floorDecode()

@@ -7,13 +7,21 @@ import CMalloc
 /// glibc gives threads that allocate at once arenas of their own (up to eight
 /// per core) and keeps freed blocks inside them. Directories decoded on
 /// different threads of Swift's pool would each leave pages behind, and the
-/// peak RSS would grow with the number of directories. Handing the free pages
-/// back after each directory keeps it near one directory's worth
-/// (`dsync-bench`: 5 × 10k users at 1.20 × one 10k directory, 1.31 × before).
-/// Limiting the arenas to two (`M_ARENA_MAX`) brought that to 1.06 × but
-/// slowed decoding on two cores by about 10 %, so it is left to the operator
-/// (`MALLOC_ARENA_MAX=2` in the unit's environment).
-enum MemoryPolicy {
+/// peak RSS would grow with the number of directories. Two arenas for the
+/// process, and the free pages handed back after each directory, keep it at
+/// about one directory's worth (`dsync-bench`: 5 × 10k users at 1.06 × one
+/// 10k directory, 1.31 × before; 100k users 30–35 MiB lower). Two arenas cost
+/// about 10 % of decoding speed on two cores, which production — paced at
+/// WorkOS's 4 requests per second per directory — never notices.
+public enum MemoryPolicy {
+    /// At most two malloc arenas for this process. `Runtime.connect` applies
+    /// it; the benchmark applies it to its floors too, so they compare alike.
+    public static func apply() {
+        #if canImport(Glibc)
+        _ = mallopt(M_ARENA_MAX, 2)
+        #endif
+    }
+
     /// Gives the free pages of a finished directory's listing and plan back to the kernel.
     static func returnFreedMemory() {
         #if canImport(Glibc)

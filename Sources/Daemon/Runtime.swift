@@ -22,6 +22,7 @@ public struct Runtime: Sendable {
         settings: Settings, logger: Logger,
         tuneClient: (inout WorkOSClient.Configuration) -> Void = { _ in }
     ) async throws -> Runtime {
+        MemoryPolicy.apply()
         let client = try makeClient(settings: settings, logger: logger, tune: tuneClient)
         let connection = try await PostgresConnection.connect(settings.databaseURL, logger: logger)
         let store = SyncStore(connection: connection, logger: logger)
