@@ -33,6 +33,10 @@ import Testing
         // Ada gains admin through "App Admins", then loses it when disabled.
         #expect(summary.eventsByType["user.roles_changed"] == 2)
         #expect(summary.events == summary.eventsByType.values.reduce(0, +))
+        // One event per change: the 40 first-sync accounts list their groups in user.created, so the
+        // only membership.added is Ada joining "App Admins"; 72 in all.
+        #expect(summary.eventsByType["membership.added"] == 1)
+        #expect(summary.events == 72)
 
         // The story was told, in order.
         let text = output.joined(separator: "\n")
