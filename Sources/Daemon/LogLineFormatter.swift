@@ -63,7 +63,8 @@ public struct LogLineFormatter: Sendable {
     }
 
     /// A logfmt value: bare when it has no space, quote, `=` or control
-    /// character; otherwise quoted with `\"`, `\\`, `\n`, `\r`, `\t` escapes.
+    /// character; otherwise quoted with JSON's escapes (`\"`, `\\`, `\n`, `\r`,
+    /// `\t`, `\b`, `\f`, `\uXXXX`).
     static func logfmtValue(_ value: String) -> String {
         if value.isEmpty { return "\"\"" }
         let needsQuotes = value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f }

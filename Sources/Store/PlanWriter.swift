@@ -38,8 +38,7 @@ struct PlanWriter {
                 workos_updated_at timestamptz, email_changed boolean NOT NULL, old_email text, group_ids text[] NOT NULL
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE account_changes (
-                account_id uuid NOT NULL, kind text NOT NULL, changed jsonb NOT NULL, email_changed boolean NOT NULL,
-                disabled boolean NOT NULL
+                account_id uuid NOT NULL, kind text NOT NULL, changed jsonb NOT NULL, disabled boolean NOT NULL
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_disables (account_id uuid NOT NULL, reason text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_groups (
@@ -164,7 +163,6 @@ struct PlanWriter {
                     disabled_reason = CASE WHEN s.kind = 'reactivate' THEN NULL
                                            WHEN o.disable_reason IS NOT NULL THEN o.disable_reason ELSE d.disabled_reason END
                 FROM stage_accounts s JOIN old o ON o.id = s.account_id WHERE s.account_id = d.id
-                RETURNING d.id
             ), changes AS (
                 SELECT s.kind, o.id, o.user_id, s.workos_id, s.email_changed, o.disable_reason IS NOT NULL AS disabled,
                        jsonb_strip_nulls(jsonb_build_object(
@@ -181,8 +179,8 @@ struct PlanWriter {
                 )) AS changed
                 FROM old o JOIN stage_accounts s ON s.account_id = o.id
             ), recorded AS (
-                INSERT INTO account_changes (account_id, kind, changed, email_changed, disabled)
-                SELECT id, kind, changed, email_changed, disabled FROM changes
+                INSERT INTO account_changes (account_id, kind, changed, disabled)
+                SELECT id, kind, changed, disabled FROM changes
             )
             -- The email change and the disable have events of their own that carry `changed`.
             INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
@@ -203,16 +201,18 @@ struct PlanWriter {
             INSERT INTO pending_events (type, directory_user_id, user_id, payload)
             SELECT 'user.email_changed', h.directory_user_id, d.user_id,
                    jsonb_build_object('workos_id', d.workos_id, 'old_email', h.old_email, 'new_email', h.new_email)
-                   || CASE WHEN c.changed <> '{}'::jsonb AND c.kind = 'update' THEN jsonb_build_object('changed', c.changed)
-                           ELSE '{}'::jsonb END
+                   || CASE WHEN c.changed <> '{}'::jsonb AND c.kind = 'update' AND NOT c.disabled
+                           THEN jsonb_build_object('changed', c.changed) ELSE '{}'::jsonb END
             FROM history h JOIN workos_dsync.directory_users d ON d.id = h.directory_user_id
             JOIN account_changes c ON c.account_id = h.directory_user_id ORDER BY d.workos_id
             """)
-        // The person follows its active account's profile.
+        // The person follows its active account's profile (also the last one, of an account this run disables).
         try await connection.execute("""
             UPDATE workos_dsync.users p SET email = s.email, first_name = s.first_name, last_name = s.last_name, updated_at = now()
             FROM stage_accounts s JOIN workos_dsync.directory_users d ON d.id = s.account_id
-            WHERE p.id = d.user_id AND s.kind IN ('update', 'reactivate') AND d.status = 'active' AND p.anonymized_at IS NULL
+            JOIN account_changes c ON c.account_id = s.account_id
+            WHERE p.id = d.user_id AND s.kind IN ('update', 'reactivate') AND (d.status = 'active' OR c.disabled)
+              AND p.anonymized_at IS NULL
               AND (p.email, p.first_name, p.last_name) IS DISTINCT FROM (s.email, s.first_name, s.last_name)
             """)
     }
@@ -298,7 +298,7 @@ struct PlanWriter {
         try await connection.execute("""
             WITH added AS (
                 INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)
-                SELECT g.id, u.id FROM stage_memberships s
+                SELECT DISTINCT g.id, u.id FROM stage_memberships s
                 JOIN workos_dsync.directory_groups g ON g.workos_id = s.group_workos_id
                 JOIN workos_dsync.directory_users u ON u.workos_id = s.user_workos_id
                 WHERE s.op = 'add' AND NOT EXISTS (

@@ -90,7 +90,8 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Runs a `SELECT` through a server-side cursor (in a transaction of its
-    /// own) and hands its rows to `body` `batchSize` at a time, so a large
+    /// own, or a savepoint inside the caller's) and hands its rows to `body`
+    /// `batchSize` at a time, so a large
     /// result — a directory's accounts — never sits in memory whole, neither
     /// in libpq's result nor as rows.
     public func forEachBatch(
@@ -104,6 +105,8 @@ public final class PostgresConnection: Sendable {
                 if !rows.isEmpty { try body(rows) }
                 if rows.count < batchSize { break }
             }
+            // Closed now, not at commit: a caller already in a transaction (a savepoint here) may read again.
+            try await transaction.execute(PostgresQuery(sql: "CLOSE dsync_batches", binds: []))
         }
     }
 

@@ -61,6 +61,8 @@ public enum JSONValue: Sendable, Hashable, Codable {
             text += "null"
         case .bool(let value):
             text += value ? "true" : "false"
+        case .number(let value) where !value.isFinite:
+            text += "null"  // JSON has no NaN or infinity (a decoded value never holds one)
         case .number(let value):
             // Swift's shortest round-trip form, without the ".0" of integral values.
             let description = value.description
@@ -92,8 +94,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// Appends `value` as a JSON string literal: `\"`, `\\`, `\n`, `\r`, `\t`,
-    /// `\b`, `\f`, `\u00XX` for the other control characters and for the
-    /// scalars `escapingAlso` names; everything else as UTF-8. A value with
+    /// `\b`, `\f`, `\u00XX` for the other control characters, and `\uXXXX`
+    /// (a surrogate pair above U+FFFF) for the scalars outside printable ASCII
+    /// that `escapingAlso` names; everything else as UTF-8. A value with
     /// nothing to escape is copied whole.
     public static func appendQuoted(
         _ value: String, to text: inout String, escapingAlso: (Unicode.Scalar) -> Bool
@@ -115,8 +118,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
             case "\u{8}": text += "\\b"
             case "\u{C}": text += "\\f"
             case _ where scalar.value < 0x20 || escapingAlso(scalar):
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+                let units = scalar.value > 0xFFFF
+                    ? [0xD800 + ((scalar.value - 0x10000) >> 10), 0xDC00 + ((scalar.value - 0x10000) & 0x3FF)] : [scalar.value]
+                for unit in units {
+                    let hex = String(unit, radix: 16)
+                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
             default: text.unicodeScalars.append(scalar)
             }
         }

@@ -105,4 +105,33 @@ import WorkOSSimulator
         ])
         await harness.stop()
     }
+
+    /// A user deactivated and renamed in the same listing: one UPDATE, the state change in the
+    /// `user.disabled` event alone, the new email in `user.email_changed`, and the person's profile follows.
+    @Test func aDeactivationWithAnEmailChangeIsExplainedOnceAndThePersonFollows() async throws {
+        let harness = try await Harness.start(users: 10, groups: 2, deactivation: .keepInactive, prepare: Self.installCounter)
+        try await harness.sync()
+        _ = try await writes(harness)
+        let user = harness.activeUsers()[0]
+        harness.simulator.changeEmail(user.id, to: "left.and.renamed@example.com")
+        harness.simulator.deactivateUser(user.id)
+        try await harness.sync()
+        #expect(try await writes(harness) == [
+            "directory_users UPDATE": 1, "email_history INSERT": 1, "users UPDATE": 2, "events INSERT": 3,
+        ])
+        let events = try await harness.rows("""
+            SELECT type, payload ? 'changed' AS has_changed, payload -> 'changed' ? 'state' AS has_state
+            FROM workos_dsync.events WHERE payload ->> 'workos_id' = \(user.id) AND type <> 'user.created' ORDER BY id
+            """)
+        let summary = try events.map { "\(try $0.decode(String.self, "type")):\(try $0.decode(Bool.self, "has_changed"))" }
+        #expect(summary == ["user.email_changed:false", "user.disabled:true"])
+        #expect(try events.last?.decode(Bool?.self, "has_state") == true)
+        let person = try await harness.rows("""
+            SELECT p.email, p.status FROM workos_dsync.users p JOIN workos_dsync.directory_users d ON d.user_id = p.id
+            WHERE d.workos_id = \(user.id)
+            """)
+        #expect(try person.first?.decode(String?.self, "email") == "left.and.renamed@example.com")
+        #expect(try person.first?.decode(String.self, "status") == "disabled")
+        await harness.stop()
+    }
 }

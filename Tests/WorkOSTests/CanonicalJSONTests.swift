@@ -47,6 +47,15 @@ import WorkOSSimulator
         #expect(checked > 10_000)
     }
 
+    @Test func nonFiniteNumbersAreNullAndAstralEscapesAreSurrogatePairs() {
+        #expect(JSONValue.array([.number(.nan), .number(.infinity), .number(-.infinity)]).canonicalText == "[null,null,null]")
+        var text = ""
+        JSONValue.appendQuoted("a😀\u{2028}", to: &text) { $0.value > 0x7f }
+        #expect(text == #""a\ud83d\ude00\u2028""#)
+        let decoded = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? String
+        #expect(decoded == "a😀\u{2028}")
+    }
+
     @Test func containsNULLooksIntoKeysAndNestedValues() {
         #expect(!JSONValue.object(["a": .array([.string("x"), .number(0)])]).containsNUL)
         #expect(JSONValue.object(["a": .array([.string("x\u{0}")])]).containsNUL)
