@@ -46,7 +46,12 @@ public struct PreparedListing: Sendable {
         for (groupID, userIDs) in snapshot.memberships {
             for userID in userIDs { groupIDsByUser[userID, default: []].append(groupID) }
         }
-        return snapshot.users.map { (groupIDsByUser[$0.id] ?? []).sorted() }
+        // Sorted, each group once even if a hand-built snapshot lists a member twice.
+        return snapshot.users.map { user in
+            var unique: [String] = []
+            for groupID in (groupIDsByUser[user.id] ?? []).sorted() where groupID != unique.last { unique.append(groupID) }
+            return unique
+        }
     }
 
     private static func fingerprintsOf(_ users: [DirectoryUser], _ groupIDs: [[String]], _ range: Range<Int>) -> [String] {

@@ -298,7 +298,7 @@ struct PlanWriter {
         try await connection.execute("""
             WITH added AS (
                 INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)
-                SELECT DISTINCT g.id, u.id FROM stage_memberships s
+                SELECT g.id, u.id FROM stage_memberships s
                 JOIN workos_dsync.directory_groups g ON g.workos_id = s.group_workos_id
                 JOIN workos_dsync.directory_users u ON u.workos_id = s.user_workos_id
                 WHERE s.op = 'add' AND NOT EXISTS (

@@ -35,6 +35,15 @@ import WorkOS
         #expect(plan.summary.line == "2 creates, 1 group change, 1 membership change")
     }
 
+    @Test func aMemberListedTwiceIsOneMembership() throws {
+        let twice = snapshot([user(1)], memberships: ["group_1": ["user_1", "user_1"]])
+        let plan = try Planner.plan(snapshot: twice, stored: StoredState(directoryID: "directory_A"), policy: SafetyPolicy())
+        #expect(plan.membershipAdds == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_1")])
+        // The same fingerprint as a listing that names the member once: nothing to do afterwards.
+        let store = try synced([user(1)], memberships: ["group_1": ["user_1"]])
+        #expect(try Planner.plan(snapshot: twice, stored: store.state, policy: SafetyPolicy()).isEmpty)
+    }
+
     @Test func unchangedListingYieldsAnEmptyPlan() throws {
         let users = [user(1), user(2)]
         let store = try synced(users, memberships: ["group_1": ["user_2"]])
