@@ -97,18 +97,10 @@ struct Orchestrator {
 
     /// 5 directories, WorkOS's rate limits on, 50 ms per response, the client's default pacing.
     private func runThrottled(postgres: ThrowawayPostgres) async throws -> ResultRow {
-        let databaseURL = try await freshDatabase("bench_throttled", postgres: postgres)
-        let simulator = WorkOSSimulator(SimulatorConfiguration(
-            seed: 43, directories: 5, usersPerDirectory: throttledUsers, groupsPerDirectory: 10,
-            embeddedGroups: false, deactivation: .delete, rateLimit: RateLimit(), latency: .milliseconds(50)))
-        let baseURL = try simulator.start()
-        defer { simulator.stop() }
-        let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
-        let measurement = try await ChildProcess.run(.throttled, target: target, logger: logger)
-        let statistics = simulator.statistics
-        var row = ResultRow(
-            users: throttledUsers, directories: 5, scenario: .throttled, measurement: measurement,
-            httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: nil)
+        let (row, statistics) = try await runFiveDirectories(
+            .throttled, users: throttledUsers, seed: 43, groups: 10, rateLimit: RateLimit(), latency: .milliseconds(50),
+            database: "bench_throttled", postgres: postgres)
+        var measured = row
         // Achieved `/directory_users` rate of each directory over its own active span.
         let allowed = RateLimit().directoryUsersPerSecond
         var fractions: [Double] = []
@@ -119,28 +111,39 @@ struct Orchestrator {
             let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) * 1e-18
             fractions.append(Double(times.count - 1) / seconds / allowed)
         }
-        row.rateFractionMin = fractions.min()
-        row.rateFractionMean = fractions.isEmpty ? nil : fractions.reduce(0, +) / Double(fractions.count)
-        logger.notice("measured", metadata: ["scenario": "throttled", "row": "\(row.line)"])
-        return row
+        measured.rateFractionMin = fractions.min()
+        measured.rateFractionMean = fractions.isEmpty ? nil : fractions.reduce(0, +) / Double(fractions.count)
+        logger.notice("measured", metadata: ["scenario": "throttled", "row": "\(measured.line)"])
+        return measured
     }
 
     /// Full sync of 5 directories of `users` each: peak RSS should match one directory's.
     private func runManyDirectories(users: Int, postgres: ThrowawayPostgres) async throws -> ResultRow {
-        let databaseURL = try await freshDatabase("bench_many", postgres: postgres)
+        let (row, _) = try await runFiveDirectories(
+            .manyDirectories, users: users, seed: 44, groups: Self.groups(for: users), rateLimit: nil, latency: .zero,
+            database: "bench_many", postgres: postgres)
+        logger.notice("measured", metadata: ["scenario": "many-directories", "row": "\(row.line)"])
+        return row
+    }
+
+    /// One child run of `scenario` against a fresh database and a simulator of 5 directories.
+    private func runFiveDirectories(
+        _ scenario: Scenario, users: Int, seed: UInt64, groups: Int, rateLimit: RateLimit?, latency: Duration,
+        database: String, postgres: ThrowawayPostgres
+    ) async throws -> (ResultRow, SimulatorStatistics) {
+        let databaseURL = try await freshDatabase(database, postgres: postgres)
         let simulator = WorkOSSimulator(SimulatorConfiguration(
-            seed: 44, directories: 5, usersPerDirectory: users, groupsPerDirectory: Self.groups(for: users),
-            embeddedGroups: false, deactivation: .delete, rateLimit: nil, latency: .zero))
+            seed: seed, directories: 5, usersPerDirectory: users, groupsPerDirectory: groups,
+            embeddedGroups: false, deactivation: .delete, rateLimit: rateLimit, latency: latency))
         let baseURL = try simulator.start()
         defer { simulator.stop() }
         let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
-        let measurement = try await ChildProcess.run(.manyDirectories, target: target, logger: logger)
+        let measurement = try await ChildProcess.run(scenario, target: target, logger: logger)
         let statistics = simulator.statistics
         let row = ResultRow(
-            users: users, directories: 5, scenario: .manyDirectories, measurement: measurement,
+            users: users, directories: 5, scenario: scenario, measurement: measurement,
             httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: nil)
-        logger.notice("measured", metadata: ["scenario": "many-directories", "row": "\(row.line)"])
-        return row
+        return (row, statistics)
     }
 }
 

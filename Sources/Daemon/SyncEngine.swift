@@ -90,7 +90,6 @@ public final class SyncEngine: Sendable {
             do {
                 snapshot = try await client.snapshot(of: directory)
             } catch {
-                _ = try? await accounts
                 throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
             }
             report.pages = snapshot.pagesFetched
