@@ -8,6 +8,9 @@ enum ChildProcess {
     /// Set `DSYNC_BENCH_PERF=<scenario>` to run that scenario's child under `perf record -g`
     /// (written to `/tmp/dsync-bench-<scenario>.perf`).
     static let perfVariable = "DSYNC_BENCH_PERF"
+    /// Set `DSYNC_BENCH_HEAPTRACK=<scenario>` to run that scenario's child under `heaptrack`
+    /// (written to `/tmp/dsync-bench-<scenario>.heaptrack.*`): where the peak memory goes.
+    static let heaptrackVariable = "DSYNC_BENCH_HEAPTRACK"
 
     static func run(_ scenario: Scenario, target: ScenarioTarget, logger: Logger) async throws -> Measurement {
         try await onOwnThread {
@@ -20,6 +23,9 @@ enum ChildProcess {
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/perf")
                 arguments = ["record", "-q", "-F", "997", "-g", "-o", "/tmp/dsync-bench-\(scenario.rawValue).perf", "--", executable]
                     + arguments
+            } else if ProcessInfo.processInfo.environment[heaptrackVariable] == scenario.rawValue {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/heaptrack")
+                arguments = ["-o", "/tmp/dsync-bench-\(scenario.rawValue).heaptrack", executable] + arguments
             } else {
                 process.executableURL = URL(fileURLWithPath: executable)
             }
@@ -35,7 +41,8 @@ enum ChildProcess {
             guard process.terminationStatus == 0 else {
                 throw BenchFailure("scenario \(scenario.rawValue) exited with \(process.terminationStatus)")
             }
-            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+            // The measurement is the last JSON line (a profiler may print its own lines).
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
             do {
                 return try JSONDecoder().decode(Measurement.self, from: Data(line.utf8))
             } catch {

@@ -48,8 +48,8 @@ struct FloorTables {
             accounts.append([
                 account, user.id, user.directoryID, user.organizationID, user.idpID, person, user.email, user.firstName,
                 user.lastName, user.username, user.jobTitle, user.state.rawValue, "active",
-                user.customAttributes.canonicalText, user.roleSlug,
-                Fingerprint.of(user: user, groupIDs: groupsOfUser[user.id] ?? []),
+                user.customAttributesText, user.roleSlug,
+                Fingerprint.of(user: user, groupIDs: groupsOfUser[user.id] ?? []).hex,
                 user.updatedAt.map { formatter.string(from: $0) },
             ])
         }
@@ -57,7 +57,7 @@ struct FloorTables {
             let id = UUID().uuidString.lowercased()
             groups.append([
                 id, group.id, group.directoryID, group.organizationID, group.idpID, group.name,
-                Fingerprint.of(group: group), group.updatedAt.map { formatter.string(from: $0) },
+                Fingerprint.of(group: group).hex, group.updatedAt.map { formatter.string(from: $0) },
             ])
             for member in snapshot.memberships[group.id] ?? [] {
                 memberships.append([id, accountIDs[member]])

@@ -93,7 +93,7 @@ public final class SyncEngine: Sendable {
                 throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
             }
             report.pages = snapshot.pagesFetched
-            let listing = await PreparedListing.prepare(snapshot)
+            let listing = await PreparedListing.prepare(consume snapshot)
             let stored = try await store.loadState(directoryID: directory.id, accounts: try await accounts, for: listing)
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
             try await finish(&plan, mode: mode, report: &report)

@@ -34,9 +34,9 @@ public struct AccountWrite: Sendable, Hashable {
     /// The stored account, nil for a create.
     public var accountID: UUID?
     public var user: DirectoryUser
-    /// WorkOS ids of the account's groups, sorted.
-    public var groupIDs: [String]
-    public var fingerprint: String
+    /// WorkOS ids of the account's groups, sorted (a view into the prepared listing's one array).
+    public var groupIDs: ArraySlice<String>
+    public var fingerprint: Fingerprint
     /// Set when the email differs from the stored one.
     public var emailChange: EmailChange?
     /// The stored WorkOS id when the listing carries a new one (rehire).
@@ -74,7 +74,7 @@ public struct GroupWrite: Sendable, Hashable {
     public var kind: Kind
     public var groupID: UUID?
     public var group: DirectoryGroup
-    public var fingerprint: String
+    public var fingerprint: Fingerprint
 }
 
 /// A membership by WorkOS ids.

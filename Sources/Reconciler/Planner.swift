@@ -49,14 +49,15 @@ public enum Planner {
             matchOfUser[index] == nil ? snapshot.users[index].email : nil
         })
 
+        reserveCapacity(in: &plan, listing, stored: stored, matchOfUser: matchOfUser)
         for (userIndex, user) in snapshot.users.enumerated() {
-            let groupIDs = listing.groupIDs[userIndex]
+            let groupIDs = listing.groupIDs(ofUser: userIndex)
             let fingerprint = listing.fingerprints[userIndex]
             guard let accountIndex = matchOfUser[userIndex] else {
                 plan.accountWrites.append(AccountWrite(
                     kind: .create(linker.decision(for: user.email)), accountID: nil, user: user,
                     groupIDs: groupIDs, fingerprint: fingerprint))
-                plan.membershipAdds += groupIDs.map { Membership(groupWorkOSID: $0, userWorkOSID: user.id) }
+                for groupID in groupIDs { plan.membershipAdds.append(Membership(groupWorkOSID: groupID, userWorkOSID: user.id)) }
                 continue
             }
             let account = stored.accounts[accountIndex]
@@ -91,6 +92,30 @@ public enum Planner {
             disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
             listedUsers: snapshot.users.count)
         return plan
+    }
+
+    /// Sizes the plan's two large arrays exactly (a first sync of 100k users
+    /// plans 100k account writes and ~500k membership adds: growing them by
+    /// doubling would hold up to twice that at the peak).
+    private static func reserveCapacity(
+        in plan: inout Plan, _ listing: PreparedListing, stored: StoredState, matchOfUser: [Int?]
+    ) {
+        var accountWrites = 0
+        var membershipAdds = 0
+        for (userIndex, accountIndex) in matchOfUser.enumerated() {
+            guard let accountIndex else {
+                accountWrites += 1
+                membershipAdds += listing.groupIDs(ofUser: userIndex).count
+                continue
+            }
+            let user = listing.snapshot.users[userIndex]
+            if writeKind(account: stored.accounts[accountIndex], user: user, fingerprint: listing.fingerprints[userIndex]) != nil {
+                accountWrites += 1
+                membershipAdds += listing.groupIDs(ofUser: userIndex).count  // at most all of its groups are new
+            }
+        }
+        plan.accountWrites.reserveCapacity(accountWrites)
+        plan.membershipAdds.reserveCapacity(membershipAdds)
     }
 
     /// Stored accounts that the plan will write (their listed user differs in
@@ -138,7 +163,7 @@ public enum Planner {
     }
 
     /// How a matched account is written, or nil when it is unchanged.
-    private static func writeKind(account: StoredAccount, user: DirectoryUser, fingerprint: String) -> AccountWrite.Kind? {
+    private static func writeKind(account: StoredAccount, user: DirectoryUser, fingerprint: Fingerprint) -> AccountWrite.Kind? {
         if account.status == .disabled && user.state.isActive { return .reactivate }
         if account.fingerprint != fingerprint || account.workosID != user.id { return .update }
         return nil
@@ -147,10 +172,10 @@ public enum Planner {
     /// Emails of listed users that match no stored account by WorkOS id or
     /// `idp_id`: the only ones that may need a person linked by email, so the
     /// store loads link candidates for these alone.
-    public static func emailsNeedingLinks(snapshot: DirectorySnapshot, accounts: [StoredAccount]) -> [String] {
+    public static func emailsNeedingLinks(_ listing: PreparedListing, accounts: [StoredAccount]) -> [String] {
         let workosIDs = Set(accounts.map(\.workosID))
         let idpIDs = Set(accounts.map(\.idpID).filter { !$0.isEmpty })
-        return snapshot.users.compactMap { user in
+        return listing.snapshot.users.compactMap { user in
             workosIDs.contains(user.id) || idpIDs.contains(user.idpID) ? nil : user.email
         }
     }
@@ -217,7 +242,11 @@ struct Linker {
         for candidate in candidates {
             candidatesByEmail[candidate.email.lowercased(), default: []].append(candidate.userID)
         }
-        for email in newEmails { newAccountsByEmail[email.lowercased(), default: 0] += 1 }
+        // Only emails that have a candidate can link, so only those are counted and kept.
+        for email in newEmails {
+            let key = email.lowercased()
+            if candidatesByEmail[key] != nil { newAccountsByEmail[key, default: 0] += 1 }
+        }
     }
 
     func decision(for email: String?) -> LinkDecision {

@@ -28,11 +28,12 @@ public struct StoredAccount: Sendable, Hashable {
     public var email: String?
     public var status: AccountStatus
     public var disabledReason: DisableReason?
-    public var fingerprint: String
+    /// Nil when the stored text is not a fingerprint of this version: the account is rewritten.
+    public var fingerprint: Fingerprint?
 
     public init(
         id: UUID, workosID: String, idpID: String, userID: UUID?, email: String?,
-        status: AccountStatus, disabledReason: DisableReason? = nil, fingerprint: String
+        status: AccountStatus, disabledReason: DisableReason? = nil, fingerprint: Fingerprint?
     ) {
         self.id = id
         self.workosID = workosID
@@ -51,10 +52,11 @@ public struct StoredGroup: Sendable, Hashable {
     public var workosID: String
     public var idpID: String
     public var name: String
-    public var fingerprint: String
+    /// Nil when the stored text is not a fingerprint of this version: the group is rewritten.
+    public var fingerprint: Fingerprint?
     public var isRemoved: Bool
 
-    public init(id: UUID, workosID: String, idpID: String, name: String, fingerprint: String, isRemoved: Bool = false) {
+    public init(id: UUID, workosID: String, idpID: String, name: String, fingerprint: Fingerprint?, isRemoved: Bool = false) {
         self.id = id
         self.workosID = workosID
         self.idpID = idpID

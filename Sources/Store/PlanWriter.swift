@@ -61,7 +61,7 @@ struct PlanWriter {
             into: "stage_groups", columns: ["kind", "group_id", "workos_id", "idp_id", "name", "fingerprint"],
             rows: plan.groupWrites.map { write in
                 [write.kind == .create ? "create" : "update", (write.groupID ?? UUID()).uuidString, write.group.id,
-                 Storable.text(write.group.idpID), Storable.text(write.group.name), write.fingerprint]
+                 Storable.text(write.group.idpID), Storable.text(write.group.name), write.fingerprint.hex]
             })
         try await connection.execute("""
             WITH created AS (
@@ -239,9 +239,10 @@ struct PlanWriter {
             write.previousWorkOSID, Storable.text(user.idpID), Storable.text(user.email), Storable.text(user.firstName),
             Storable.text(user.lastName), Storable.text(user.username), Storable.text(user.jobTitle),
             Storable.text(user.state.rawValue), write.initialStatus.rawValue,
-            user.customAttributes == .null ? nil : Storable.json(user.customAttributes).canonicalText,
-            Storable.text(user.roleSlug), write.fingerprint, user.updatedAt.map(Timestamp.format),
-            write.emailChange == nil ? "f" : "t", write.emailChange?.old, write.groupIDs.postgresText,
+            user.customAttributesText == "null" ? nil
+                : Storable.customAttributesContainNUL(user) ? Storable.json(user.customAttributes).canonicalText : user.customAttributesText,
+            Storable.text(user.roleSlug), write.fingerprint.hex, user.updatedAt.map(Timestamp.format),
+            write.emailChange == nil ? "f" : "t", write.emailChange?.old, Array(write.groupIDs).postgresText,
         ]
     }
 

@@ -26,6 +26,12 @@ enum Storable {
 
     static func containsNUL(_ user: DirectoryUser) -> Bool {
         [user.email, user.firstName, user.lastName, user.username, user.jobTitle, user.idpID]
-            .contains { $0?.utf8.contains(0) == true } || user.customAttributes.containsNUL
+            .contains { $0?.utf8.contains(0) == true } || customAttributesContainNUL(user)
+    }
+
+    /// A NUL inside a JSON string is written `\u0000` in the canonical text;
+    /// only then is the value parsed to tell it from an escaped backslash.
+    static func customAttributesContainNUL(_ user: DirectoryUser) -> Bool {
+        user.customAttributesText.contains("\\u0000") && user.customAttributes.containsNUL
     }
 }

@@ -38,7 +38,7 @@ public final class SyncStore: Sendable {
                     email: try row.decode(String?.self, "email"),
                     status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
                     disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
-                    fingerprint: try row.decode(String.self, "fingerprint")))
+                    fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint"))))
             }
         }
         return accounts
@@ -57,7 +57,7 @@ public final class SyncStore: Sendable {
             state.groups.append(StoredGroup(
                 id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
                 idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
-                fingerprint: try row.decode(String.self, "fingerprint"), isRemoved: try row.decode(Bool.self, "removed")))
+                fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")), isRemoved: try row.decode(Bool.self, "removed")))
         }
         // Memberships only of the accounts the plan will write: an unchanged directory loads none.
         let changedAccounts = listing.map { Planner.accountsNeedingMemberships($0, accounts: state.accounts) } ?? []
@@ -75,7 +75,7 @@ public final class SyncStore: Sendable {
                 }
             }
         }
-        let candidateEmails = listing.map { Planner.emailsNeedingLinks(snapshot: $0.snapshot, accounts: state.accounts) } ?? []
+        let candidateEmails = listing.map { Planner.emailsNeedingLinks($0, accounts: state.accounts) } ?? []
         let emails = Array(Set(candidateEmails.map { $0.lowercased() }))
         if !emails.isEmpty {
             for row in try await connection.query("""

@@ -7,25 +7,79 @@ public import Foundation
 /// primary entry of `emails` stands in for it. Unknown fields are ignored and
 /// unknown `state` values are kept; a missing `id`, `directory_id` or `state`
 /// makes the record (and so its listing) undecodable rather than guessed.
+@dynamicMemberLookup
 public struct DirectoryUser: Sendable, Hashable, Decodable {
-    public var id: String
-    public var directoryID: String
-    public var organizationID: String?
-    public var idpID: String
-    public var email: String?
-    public var firstName: String?
-    public var lastName: String?
-    public var username: String?
-    public var jobTitle: String?
-    public var state: DirectoryUserState
-    /// `custom_attributes` as sent (an object, or `.null` when absent).
-    public var customAttributes: JSONValue
-    /// `role.slug`, when the environment assigns roles.
-    public var roleSlug: String?
-    /// Ids of the deprecated embedded `groups` array (empty by default since 2026).
-    public var embeddedGroupIDs: [String]
-    public var createdAt: Date?
-    public var updatedAt: Date?
+    /// A directory user's decoded fields; read and written as members of the
+    /// user (`user.email`, `user.state = .inactive`).
+    public struct Fields: Sendable, Hashable {
+        public var id: String
+        public var directoryID: String
+        public var organizationID: String?
+        public var idpID: String
+        public var email: String?
+        public var firstName: String?
+        public var lastName: String?
+        public var username: String?
+        public var jobTitle: String?
+        public var state: DirectoryUserState
+        /// `custom_attributes` as canonical JSON text (`null` when absent): what
+        /// fingerprints hash and the store writes; set through `customAttributes`.
+        public internal(set) var customAttributesText: String
+        /// `role.slug`, when the environment assigns roles.
+        public var roleSlug: String?
+        /// Ids of the deprecated embedded `groups` array (empty by default since 2026).
+        public var embeddedGroupIDs: [String]
+        public var createdAt: Date?
+        public var updatedAt: Date?
+    }
+
+    /// The fields, in one heap object per user: a listing, a plan's writes and
+    /// their copies hold a reference each, not ~230 bytes of fields (at 100k
+    /// users that is tens of MiB). Copy-on-write, like `Array`.
+    @usableFromInline final class Storage: @unchecked Sendable {
+        // Mutated only through `DirectoryUser.uniqueStorage()`, when no other value shares it.
+        @usableFromInline var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    @usableFromInline var storage: Storage
+
+    @usableFromInline mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+        return storage
+    }
+
+    @inlinable public subscript<Value>(dynamicMember field: KeyPath<Fields, Value>) -> Value {
+        storage.fields[keyPath: field]
+    }
+
+    @inlinable public subscript<Value>(dynamicMember field: WritableKeyPath<Fields, Value>) -> Value {
+        get { storage.fields[keyPath: field] }
+        set { uniqueStorage().fields[keyPath: field] = newValue }
+    }
+
+    /// The WorkOS id (`directory_user_…`): a declared member, as `WorkOSListable` requires.
+    public var id: String {
+        get { storage.fields.id }
+        set { uniqueStorage().fields.id = newValue }
+    }
+
+    /// `custom_attributes` as sent (an object, or `.null` when absent). Held
+    /// as its canonical JSON text (`customAttributesText`): one string per
+    /// user instead of a dictionary of values; this parses it back.
+    public var customAttributes: JSONValue {
+        get {
+            // The text is `canonicalText` of a decoded value, so it always parses.
+            (try? JSONDecoder().decode(JSONValue.self, from: Data(storage.fields.customAttributesText.utf8))) ?? .null
+        }
+        set { uniqueStorage().fields.customAttributesText = newValue.canonicalText }
+    }
+
+    public static func == (lhs: DirectoryUser, rhs: DirectoryUser) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) { storage.fields.hash(into: &hasher) }
 
     public init(
         id: String, directoryID: String, organizationID: String?, idpID: String, email: String?,
@@ -33,21 +87,11 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
         state: DirectoryUserState, customAttributes: JSONValue = .object([:]), roleSlug: String? = nil,
         embeddedGroupIDs: [String] = [], createdAt: Date? = nil, updatedAt: Date? = nil
     ) {
-        self.id = id
-        self.directoryID = directoryID
-        self.organizationID = organizationID
-        self.idpID = idpID
-        self.email = email
-        self.firstName = firstName
-        self.lastName = lastName
-        self.username = username
-        self.jobTitle = jobTitle
-        self.state = state
-        self.customAttributes = customAttributes
-        self.roleSlug = roleSlug
-        self.embeddedGroupIDs = embeddedGroupIDs
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
+        storage = Storage(Fields(
+            id: id, directoryID: directoryID, organizationID: organizationID, idpID: idpID, email: email,
+            firstName: firstName, lastName: lastName, username: username, jobTitle: jobTitle, state: state,
+            customAttributesText: customAttributes.canonicalText, roleSlug: roleSlug, embeddedGroupIDs: embeddedGroupIDs,
+            createdAt: createdAt, updatedAt: updatedAt))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -78,27 +122,30 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        directoryID = try container.decode(String.self, forKey: .directoryID)
-        organizationID = try container.decodeIfPresent(String.self, forKey: .organizationID)
-        idpID = try container.decodeIfPresent(String.self, forKey: .idpID) ?? ""
+        let email: String?
         if container.contains(.email) {
             email = try container.decodeIfPresent(String.self, forKey: .email)
         } else {
             let legacyEmails = (try? container.decodeIfPresent([LegacyEmail].self, forKey: .emails)) ?? []
             email = (legacyEmails.first { $0.primary == true } ?? legacyEmails.first)?.value
         }
-        firstName = try container.decodeIfPresent(String.self, forKey: .firstName)
-        lastName = try container.decodeIfPresent(String.self, forKey: .lastName)
-        username = try? container.decodeIfPresent(String.self, forKey: .username)
-        jobTitle = try? container.decodeIfPresent(String.self, forKey: .jobTitle)
-        // Required: a record without a state is malformed, and failing the listing is safer
-        // than reading it as "not active" and disabling the account.
-        state = try container.decode(DirectoryUserState.self, forKey: .state)
-        customAttributes = try container.decodeIfPresent(JSONValue.self, forKey: .customAttributes) ?? .null
-        roleSlug = (try? container.decodeIfPresent(Role.self, forKey: .role))?.slug
-        embeddedGroupIDs = ((try? container.decodeIfPresent([GroupReference].self, forKey: .groups)) ?? []).map(\.id)
-        createdAt = try container.decodeIfPresent(String.self, forKey: .createdAt).flatMap(Timestamp.parse)
-        updatedAt = try container.decodeIfPresent(String.self, forKey: .updatedAt).flatMap(Timestamp.parse)
+        self.init(
+            id: try container.decode(String.self, forKey: .id),
+            directoryID: try container.decode(String.self, forKey: .directoryID),
+            organizationID: try container.decodeIfPresent(String.self, forKey: .organizationID),
+            idpID: try container.decodeIfPresent(String.self, forKey: .idpID) ?? "",
+            email: email,
+            firstName: try container.decodeIfPresent(String.self, forKey: .firstName),
+            lastName: try container.decodeIfPresent(String.self, forKey: .lastName),
+            username: try? container.decodeIfPresent(String.self, forKey: .username),
+            jobTitle: try? container.decodeIfPresent(String.self, forKey: .jobTitle),
+            // Required: a record without a state is malformed, and failing the listing is safer
+            // than reading it as "not active" and disabling the account.
+            state: try container.decode(DirectoryUserState.self, forKey: .state),
+            customAttributes: try container.decodeIfPresent(JSONValue.self, forKey: .customAttributes) ?? .null,
+            roleSlug: (try? container.decodeIfPresent(Role.self, forKey: .role))?.slug,
+            embeddedGroupIDs: ((try? container.decodeIfPresent([GroupReference].self, forKey: .groups)) ?? []).map(\.id),
+            createdAt: try container.decodeIfPresent(String.self, forKey: .createdAt).flatMap(Timestamp.parse),
+            updatedAt: try container.decodeIfPresent(String.self, forKey: .updatedAt).flatMap(Timestamp.parse))
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 extension WorkOSClient {
     /// A complete listing of one directory, or an error — never a partial snapshot.
     ///
@@ -18,8 +19,13 @@ extension WorkOSClient {
         let directoryID = directory.id
         let limit = configuration.concurrencyPerDirectory
 
+        // Every user id is listed at least twice (its user record, each group it is in): all
+        // listings share one string per id, so 500k memberships cost no string storage of their own.
+        let ids = IDInterner()
         let result = try await withThrowingTaskGroup(of: SnapshotPart.self) { group in
-            group.addTask { try await self.collectUsers(directoryID: directoryID, organizationID: directory.organizationID) }
+            group.addTask {
+                try await self.collectUsers(directoryID: directoryID, organizationID: directory.organizationID, ids: ids)
+            }
             group.addTask { try await self.collectGroups(directoryID: directoryID) }
             var inFlight = 2
             var users: [DirectoryUser]?
@@ -27,16 +33,10 @@ extension WorkOSClient {
             var pendingGroups: [DirectoryGroup] = []
             var memberships: [String: [String]] = [:]
             var pages = 0
-            // Member ids point at the users' own id strings once the user listing is in:
-            // hundreds of thousands of memberships then cost no string storage of their own.
-            var listedIDs: Set<String>?
-            func interned(_ ids: [String], _ listed: Set<String>) -> [String] {
-                ids.map { id in listed.firstIndex(of: id).map { listed[$0] } ?? id }
-            }
 
             func launch(_ group: inout ThrowingTaskGroup<SnapshotPart, any Error>) {
                 while inFlight < limit || inFlight == 0, let next = pendingGroups.popLast() {
-                    group.addTask { try await self.collectMembers(of: next, directoryID: directoryID) }
+                    group.addTask { try await self.collectMembers(of: next, directoryID: directoryID, ids: ids) }
                     inFlight += 1
                 }
             }
@@ -47,15 +47,12 @@ extension WorkOSClient {
                 case .users(let list, let count):
                     users = list
                     pages += count
-                    let listed = Set(list.map(\.id))
-                    listedIDs = listed
-                    for (groupID, ids) in memberships { memberships[groupID] = interned(ids, listed) }
                 case .groups(let list, let count):
                     groups = list
                     pages += count
                     pendingGroups = list.reversed()
                 case .members(let groupID, let ids, let count):
-                    memberships[groupID] = listedIDs.map { interned(ids, $0) } ?? ids
+                    memberships[groupID] = ids
                     pages += count
                 }
                 launch(&group)
@@ -90,7 +87,7 @@ extension WorkOSClient {
             directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages)
     }
 
-    private func collectUsers(directoryID: String, organizationID: String?) async throws -> SnapshotPart {
+    private func collectUsers(directoryID: String, organizationID: String?, ids: IDInterner) async throws -> SnapshotPart {
         var filter = DuplicateFilter<DirectoryUser>(endpoint: Endpoint.listDirectoryUsers.displayName)
         var pages = 0
         for try await page in userPages(directoryID: directoryID) {
@@ -98,6 +95,7 @@ extension WorkOSClient {
             for var user in page.items {
                 try Self.requireDirectory(user.directoryID, directoryID, what: "user \(user.id)", page: page.requestID)
                 // Equal ids and organizations share one string instead of one copy per user.
+                user.id = ids.intern(user.id)
                 user.directoryID = directoryID
                 if user.organizationID == organizationID { user.organizationID = organizationID }
                 // WorkOS usually sends the username equal to the email: keep one string for both.
@@ -120,7 +118,7 @@ extension WorkOSClient {
         return .groups(filter.items, pages: pages)
     }
 
-    private func collectMembers(of group: DirectoryGroup, directoryID: String) async throws -> SnapshotPart {
+    private func collectMembers(of group: DirectoryGroup, directoryID: String, ids interner: IDInterner) async throws -> SnapshotPart {
         var filter = DuplicateFilter<MemberReference>(endpoint: Endpoint.listDirectoryUsers.displayName)
         var ids: [String] = []
         var pages = 0
@@ -129,7 +127,7 @@ extension WorkOSClient {
             for user in page.items where try filter.admit(user) {
                 try Self.requireDirectory(
                     user.directoryID, directoryID, what: "member \(user.id) of group \(group.id)", page: page.requestID)
-                ids.append(user.id)
+                ids.append(interner.intern(user.id))
             }
         }
         return .members(groupID: group.id, ids, pages: pages)
@@ -149,4 +147,14 @@ enum SnapshotPart: Sendable {
     case users([DirectoryUser], pages: Int)
     case groups([DirectoryGroup], pages: Int)
     case members(groupID: String, [String], pages: Int)
+}
+
+/// One shared string per id across the concurrent listings of a snapshot.
+private final class IDInterner: Sendable {
+    private let seen = Mutex<Set<String>>([])
+
+    /// The first instance of `id` any listing interned.
+    func intern(_ id: String) -> String {
+        seen.withLock { $0.insert(id).memberAfterInsert }
+    }
 }

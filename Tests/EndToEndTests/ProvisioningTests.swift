@@ -29,6 +29,28 @@ import WorkOSSimulator
         await harness.stop()
     }
 
+    @Test func aNULFromWorkOSIsStoredAsTheReplacementCharacterAndAnEscapedBackslashStaysExact() async throws {
+        let harness = try await Harness.start()
+        try await harness.sync()
+        let user = try #require(harness.activeUsers().first)
+        harness.simulator.updateUser(
+            user.id, firstName: "Ré\u{0}nee",
+            customAttributes: ["department": "R\u{0}D", "path": #"C:\u0000\x"#])
+        let reports = try await harness.sync()
+        #expect(reports.map(\.outcome) == [.applied])
+        let account = try #require(try await harness.account(user.id))
+        #expect(try account.decode(String?.self, "first_name") == "Ré\u{FFFD}nee")
+        let stored = try await harness.rows("""
+            SELECT custom_attributes->>'department' AS department, custom_attributes->>'path' AS path
+            FROM workos_dsync.directory_users WHERE workos_id = \(user.id)
+            """)
+        #expect(try stored[0].decode(String.self, "department") == "R\u{FFFD}D")
+        #expect(try stored[0].decode(String.self, "path") == #"C:\u0000\x"#, "a literal backslash-u0000 is text, not a NUL")
+        // Stored as the replacement, fingerprinted as sent: the next run has nothing to do.
+        #expect(try await harness.sync()[0].summary == PlanSummary())
+        await harness.stop()
+    }
+
     @Test func profileUpdateAndEmailChangeKeepTheRecordWithHistory() async throws {
         let harness = try await Harness.start()
         try await harness.sync()

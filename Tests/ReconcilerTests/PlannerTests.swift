@@ -44,6 +44,30 @@ import WorkOS
         #expect(try Planner.plan(snapshot: twice, stored: store.state, policy: SafetyPolicy()).isEmpty)
     }
 
+    @Test func eachUsersGroupsAreSortedAndUniqueWhateverTheListingOrder() throws {
+        // Members listed in any order and some twice, users with no, one and several groups.
+        let listing = snapshot([user(1), user(2), user(3), user(4)], memberships: [
+            "group_c": ["user_3", "user_1", "user_3"],
+            "group_a": ["user_1", "user_3", "user_1", "user_1"],
+            "group_b": ["user_3"],
+        ])
+        let plan = try Planner.plan(snapshot: listing, stored: StoredState(directoryID: "directory_A"), policy: SafetyPolicy())
+        let groupsByUser = Dictionary(uniqueKeysWithValues: plan.accountWrites.map { ($0.user.id, Array($0.groupIDs)) })
+        #expect(groupsByUser == [
+            "user_1": ["group_a", "group_c"], "user_2": [], "user_3": ["group_a", "group_b", "group_c"], "user_4": [],
+        ])
+        #expect(plan.membershipAdds.count == 5)
+    }
+
+    @Test func customAttributesAreKeptAsCanonicalTextAndReadBack() {
+        var attributed = user(1)
+        #expect(attributed.customAttributesText == "{}")
+        attributed.customAttributes = .object(["z": .string("last"), "a": .array([.number(1), .null, .bool(true)])])
+        #expect(attributed.customAttributesText == #"{"a":[1,null,true],"z":"last"}"#)
+        #expect(attributed.customAttributes == .object(["z": .string("last"), "a": .array([.number(1), .null, .bool(true)])]))
+        #expect(user(1).customAttributes == .object([:]))
+    }
+
     @Test func unchangedListingYieldsAnEmptyPlan() throws {
         let users = [user(1), user(2)]
         let store = try synced(users, memberships: ["group_1": ["user_2"]])
@@ -201,6 +225,11 @@ import WorkOS
         var composed = base
         composed.firstName = "P\u{00E9}rson"
         #expect(Fingerprint.of(user: decomposed, groupIDs: []) == Fingerprint.of(user: composed, groupIDs: []))
-        #expect(Fingerprint.of(user: base, groupIDs: []).count == 32)
+        #expect(Fingerprint.of(user: base, groupIDs: []).hex.count == 32)
+        let stored = Fingerprint.of(user: base, groupIDs: ["a"])
+        #expect(Fingerprint(hex: stored.hex) == stored, "the stored hex form reads back as the same fingerprint")
+        for text in ["", "not a fingerprint", String(stored.hex.dropLast()), stored.hex.uppercased(), "+" + stored.hex.dropFirst()] {
+            #expect(Fingerprint(hex: text) == nil, "\(text) is not a stored fingerprint: the row is rewritten")
+        }
     }
 }
