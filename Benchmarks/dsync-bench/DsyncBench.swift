@@ -50,12 +50,13 @@ struct DsyncBench: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .notice
+            // DSYNC_BENCH_LOG=info shows the children's run logs (phase durations among them).
+            handler.logLevel = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
             return handler
         }
         var logger = Logger(label: "dsync-bench")
         if let scenario {
-            logger.logLevel = .warning
+            logger.logLevel = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
             guard let baseURL, let databaseURL, let apiKey = ProcessInfo.processInfo.environment[ChildProcess.apiKeyVariable] else {
                 throw ValidationError("--scenario needs --base-url, --database-url and \(ChildProcess.apiKeyVariable)")
             }

@@ -84,8 +84,8 @@ public final class SyncEngine: Sendable {
                 }
                 return
             }
-            // The stored accounts are read while the listing is fetched (the lease keeps them still).
-            async let accounts = store.loadAccounts(directoryID: directory.id)
+            let clock = ContinuousClock()
+            var phaseStarted = clock.now
             let snapshot: DirectorySnapshot
             do {
                 snapshot = try await client.snapshot(of: directory)
@@ -93,10 +93,18 @@ public final class SyncEngine: Sendable {
                 throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
             }
             report.pages = snapshot.pagesFetched
+            report.phases.listing = clock.now - phaseStarted
+            phaseStarted = clock.now
+            // The stored accounts are read while the listing is prepared (the lease keeps them
+            // still). Not during the fetch: decoding pages keeps every core busy there.
+            async let accounts = store.loadAccounts(directoryID: directory.id)
             let listing = await PreparedListing.prepare(consume snapshot)
             let stored = try await store.loadState(directoryID: directory.id, accounts: try await accounts, for: listing)
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
+            report.phases.planning = clock.now - phaseStarted
+            phaseStarted = clock.now
             try await finish(&plan, mode: mode, report: &report)
+            report.phases.apply = clock.now - phaseStarted
         }
     }
 
@@ -217,6 +225,18 @@ public struct DirectoryReport: Sendable {
     public var detail: String?
     /// True when `approve` was refused (no held plan, or a stale one); nothing applied.
     public var approvalRefused = false
+    /// How long each phase took (logged as `listing_ms`, `planning_ms`, `apply_ms`).
+    public var phases = Phases()
+
+    /// Durations of a run's phases; nil for a phase the run did not reach.
+    public struct Phases: Sendable {
+        /// Fetching the complete listing from WorkOS (the stored accounts are read meanwhile).
+        public var listing: Duration?
+        /// Fingerprints, the rest of the stored state, and the plan.
+        public var planning: Duration?
+        /// The apply transaction (or, for a dry run, nothing).
+        public var apply: Duration?
+    }
 
     public init(directory: Directory, outcome: RunOutcome, startedAt: Date) {
         self.directory = directory
@@ -231,6 +251,9 @@ public struct DirectoryReport: Sendable {
         if let runID { metadata["run.id"] = "\(runID)" }
         if let summary { metadata["changes"] = "\(summary.line)" }
         if let detail { metadata["detail"] = "\(detail)" }
+        for (key, duration) in [("listing_ms", phases.listing), ("planning_ms", phases.planning), ("apply_ms", phases.apply)] {
+            if let duration { metadata[key] = "\(duration.wholeMilliseconds)" }
+        }
         switch outcome {
         case .failed: logger.error("directory run failed", metadata: metadata)
         case .held: logger.warning("disables held by the mass-disable guard; approve them with `workos-dsync approve`", metadata: metadata)

@@ -45,54 +45,63 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
 
     /// A user's fingerprint, from group ids already sorted.
     static func of(user: DirectoryUser, sortedGroupIDs: ArraySlice<String>) -> Fingerprint {
-        var fields: [String?] = [
-            version, user.id, user.idpID, user.email, user.firstName, user.lastName,
-            user.username, user.jobTitle, user.state.rawValue, user.roleSlug,
-            user.customAttributesText,
-            user.updatedAt.map { String($0.timeIntervalSince1970) },
-        ]
-        fields.append(contentsOf: sortedGroupIDs.map { Optional($0) })
-        return digest(fields)
+        var digest = Digest()
+        digest.add(version)
+        digest.add(user.id)
+        digest.add(user.idpID)
+        digest.add(user.email)
+        digest.add(user.firstName)
+        digest.add(user.lastName)
+        digest.add(user.username)
+        digest.add(user.jobTitle)
+        digest.add(user.state.rawValue)
+        digest.add(user.roleSlug)
+        digest.add(user.customAttributesText)
+        digest.add(user.updatedAt.map { String($0.timeIntervalSince1970) })
+        for groupID in sortedGroupIDs { digest.add(groupID) }
+        return digest.fingerprint
     }
 
     /// A group's fingerprint.
     public static func of(group: DirectoryGroup) -> Fingerprint {
-        digest([version, group.id, group.idpID, group.name])
+        var digest = Digest()
+        for field in [version, group.id, group.idpID, group.name] { digest.add(field) }
+        return digest.fingerprint
     }
 
-    static func digest(_ fields: [String?]) -> Fingerprint {
-        var first = FNV1a(basis: 0xcbf2_9ce4_8422_2325)
-        var second = FNV1a(basis: 0x8422_2325_cbf2_9ce4)
-        for field in fields {
-            guard let field else {
+    /// The two hashes over a sequence of optional fields: nil is the byte 0xFF;
+    /// a string is its UTF-8 length (32-bit little endian), then its NFC UTF-8
+    /// bytes (the second hash sees them XOR 0x5A).
+    private struct Digest {
+        private var first = FNV1a(basis: 0xcbf2_9ce4_8422_2325)
+        private var second = FNV1a(basis: 0x8422_2325_cbf2_9ce4)
+
+        var fingerprint: Fingerprint { Fingerprint(first: first.state, second: second.state) }
+
+        mutating func add(_ value: String?) {
+            guard var field = value else {
                 first.add(0xFF)
                 second.add(0xFF)
-                continue
+                return
             }
-            let bytes = normalisedUTF8(field)
-            for byte in withUnsafeBytes(of: UInt32(bytes.count).littleEndian, Array.init) {
-                first.add(byte)
-                second.add(byte)
-            }
-            for byte in bytes {
-                first.add(byte)
-                second.add(byte ^ 0x5A)
+            // ASCII text is already NFC: hashed in place. Only the rest goes through
+            // Foundation's normaliser (it bridges through `NSString` and cost a quarter of
+            // an unchanged resync's CPU when every field took it).
+            if field.utf8.contains(where: { $0 >= 0x80 }) { field = field.precomposedStringWithCanonicalMapping }
+            field.withUTF8 { bytes in
+                var length = UInt32(bytes.count).littleEndian
+                withUnsafeBytes(of: &length) { lengthBytes in
+                    for byte in lengthBytes {
+                        first.add(byte)
+                        second.add(byte)
+                    }
+                }
+                for byte in bytes {
+                    first.add(byte)
+                    second.add(byte ^ 0x5A)
+                }
             }
         }
-        return Fingerprint(first: first.state, second: second.state)
-    }
-
-    /// The NFC form's UTF-8. ASCII text is already NFC, so only the rest goes
-    /// through Foundation's normaliser (which bridges through `NSString` and
-    /// cost a quarter of an unchanged resync's CPU when every field took it).
-    static func normalisedUTF8(_ field: String) -> [UInt8] {
-        let bytes = Array(field.utf8)
-        var isASCII = true
-        for byte in bytes where byte >= 0x80 {
-            isASCII = false
-            break
-        }
-        return isASCII ? bytes : Array(field.precomposedStringWithCanonicalMapping.utf8)
     }
 
     private static func hex(_ value: UInt64) -> String {

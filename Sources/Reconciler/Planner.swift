@@ -118,20 +118,30 @@ public enum Planner {
         plan.membershipAdds.reserveCapacity(membershipAdds)
     }
 
-    /// Stored accounts that the plan will write (their listed user differs in
-    /// fingerprint, WorkOS id or status): the only ones whose stored group
-    /// memberships the plan compares, so the store loads memberships for these
-    /// alone — an unchanged directory loads none. A user's fingerprint covers
-    /// its sorted group ids, so an account it leaves out has the listed groups.
-    public static func accountsNeedingMemberships(_ listing: PreparedListing, accounts: [StoredAccount]) -> [UUID] {
+    /// What the store reads beyond the accounts so that `plan` can decide,
+    /// from one matching of the listing to the accounts:
+    /// - the accounts the plan will write (their listed user differs in
+    ///   fingerprint, WorkOS id or status): the only ones whose stored group
+    ///   memberships the plan compares, so an unchanged directory loads none (a
+    ///   user's fingerprint covers its sorted group ids, so an account left out
+    ///   has the listed groups);
+    /// - the emails of listed users that match no account: the only ones that
+    ///   may link to an existing person by email.
+    public static func storedRowsNeeded(_ listing: PreparedListing, accounts: [StoredAccount]) -> StoredRowsNeeded {
         let users = listing.snapshot.users
         let (matchOfUser, _) = match(users, to: accounts)
-        return users.indices.compactMap { userIndex in
-            guard let accountIndex = matchOfUser[userIndex] else { return nil }
+        var needed = StoredRowsNeeded()
+        for (userIndex, accountIndex) in matchOfUser.enumerated() {
+            guard let accountIndex else {
+                if let email = users[userIndex].email { needed.linkEmails.append(email) }
+                continue
+            }
             let account = accounts[accountIndex]
-            let kind = writeKind(account: account, user: users[userIndex], fingerprint: listing.fingerprints[userIndex])
-            return kind == nil ? nil : account.id
+            if writeKind(account: account, user: users[userIndex], fingerprint: listing.fingerprints[userIndex]) != nil {
+                needed.membershipsOf.append(account.id)
+            }
         }
+        return needed
     }
 
     /// Matches listed users to stored accounts: WorkOS id first, then `idp_id`
@@ -139,12 +149,8 @@ public enum Planner {
     /// which accounts were matched.
     private static func match(_ users: [DirectoryUser], to accounts: [StoredAccount]) -> (matchOfUser: [Int?], matchedAccount: [Bool]) {
         var accountIndexByWorkOSID: [String: Int] = [:]
-        var accountIndexByIdpID: [String: Int] = [:]
         accountIndexByWorkOSID.reserveCapacity(accounts.count)
-        for (index, account) in accounts.enumerated() {
-            accountIndexByWorkOSID[account.workosID] = index
-            if !account.idpID.isEmpty { accountIndexByIdpID[account.idpID] = index }
-        }
+        for (index, account) in accounts.enumerated() { accountIndexByWorkOSID[account.workosID] = index }
         var matchedAccount = [Bool](repeating: false, count: accounts.count)
         var matchOfUser = [Int?](repeating: nil, count: users.count)
         for (userIndex, user) in users.enumerated() {
@@ -153,8 +159,15 @@ public enum Planner {
                 matchedAccount[index] = true
             }
         }
-        for (userIndex, user) in users.enumerated() where matchOfUser[userIndex] == nil {
-            if !user.idpID.isEmpty, let index = accountIndexByIdpID[user.idpID], !matchedAccount[index] {
+        // Rehires: users still unmatched, by idp_id among accounts still unmatched (usually none of either).
+        let unmatchedUsers = users.indices.filter { matchOfUser[$0] == nil && !users[$0].idpID.isEmpty }
+        guard !unmatchedUsers.isEmpty else { return (matchOfUser, matchedAccount) }
+        var accountIndexByIdpID: [String: Int] = [:]
+        for (index, account) in accounts.enumerated() where !matchedAccount[index] && !account.idpID.isEmpty {
+            accountIndexByIdpID[account.idpID] = index
+        }
+        for userIndex in unmatchedUsers {
+            if let index = accountIndexByIdpID[users[userIndex].idpID], !matchedAccount[index] {
                 matchOfUser[userIndex] = index
                 matchedAccount[index] = true
             }
@@ -167,17 +180,6 @@ public enum Planner {
         if account.status == .disabled && user.state.isActive { return .reactivate }
         if account.fingerprint != fingerprint || account.workosID != user.id { return .update }
         return nil
-    }
-
-    /// Emails of listed users that match no stored account by WorkOS id or
-    /// `idp_id`: the only ones that may need a person linked by email, so the
-    /// store loads link candidates for these alone.
-    public static func emailsNeedingLinks(_ listing: PreparedListing, accounts: [StoredAccount]) -> [String] {
-        let workosIDs = Set(accounts.map(\.workosID))
-        let idpIDs = Set(accounts.map(\.idpID).filter { !$0.isEmpty })
-        return listing.snapshot.users.compactMap { user in
-            workosIDs.contains(user.id) || idpIDs.contains(user.idpID) ? nil : user.email
-        }
     }
 
     /// Plans a directory that vanished from `GET /directories`: its active

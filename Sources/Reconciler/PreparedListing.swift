@@ -3,7 +3,7 @@ import Foundation
 
 /// A complete listing with what planning derives from each user, computed
 /// once per run: its sorted group ids and its fingerprint. The store asks
-/// `Planner.accountsNeedingMemberships` which memberships to load, then
+/// `Planner.storedRowsNeeded` which memberships and link candidates to load, then
 /// `Planner.plan` plans; both read the same prepared values.
 public struct PreparedListing: Sendable {
     /// The listing, its `memberships` emptied: they live on as `groupIDs(ofUser:)`,

@@ -84,7 +84,7 @@ public struct StoredState: Sendable, Hashable {
     public var accounts: [StoredAccount]
     public var groups: [StoredGroup]
     /// Account WorkOS id → WorkOS ids of the groups it is a member of. The
-    /// store fills it for `Planner.accountsNeedingMemberships` only: the
+    /// store fills it for `Planner.storedRowsNeeded` only: the
     /// accounts the plan writes, the only ones it compares.
     public var memberships: [String: Set<String>]
     /// Persons without an account in this directory, for 1:1 linking by email.
@@ -103,4 +103,14 @@ public struct StoredState: Sendable, Hashable {
 
     /// Accounts that currently grant access.
     public var activeAccountCount: Int { accounts.lazy.filter { $0.status == .active }.count }
+}
+
+/// What `Planner.storedRowsNeeded` asks the store to read for one listing.
+public struct StoredRowsNeeded: Sendable, Hashable {
+    /// Accounts (`directory_users.id`) whose group memberships the plan compares.
+    public var membershipsOf: [UUID] = []
+    /// Emails of listed users without an account, for linking by email.
+    public var linkEmails: [String] = []
+
+    public init() {}
 }

@@ -60,7 +60,8 @@ public final class SyncStore: Sendable {
                 fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")), isRemoved: try row.decode(Bool.self, "removed")))
         }
         // Memberships only of the accounts the plan will write: an unchanged directory loads none.
-        let changedAccounts = listing.map { Planner.accountsNeedingMemberships($0, accounts: state.accounts) } ?? []
+        let needed = listing.map { Planner.storedRowsNeeded($0, accounts: state.accounts) } ?? StoredRowsNeeded()
+        let changedAccounts = needed.membershipsOf
         if !changedAccounts.isEmpty {
             try await connection.forEachBatch(of: """
                 SELECT u.workos_id AS user_workos_id, g.workos_id AS group_workos_id
@@ -75,8 +76,7 @@ public final class SyncStore: Sendable {
                 }
             }
         }
-        let candidateEmails = listing.map { Planner.emailsNeedingLinks($0, accounts: state.accounts) } ?? []
-        let emails = Array(Set(candidateEmails.map { $0.lowercased() }))
+        let emails = Array(Set(needed.linkEmails.map { $0.lowercased() }))
         if !emails.isEmpty {
             for row in try await connection.query("""
                 SELECT p.id, lower(p.email) AS email FROM workos_dsync.users p

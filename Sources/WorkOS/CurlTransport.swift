@@ -258,8 +258,8 @@ final class CurlEasyHandle {
         if let caFile = configuration.caFile {
             set(dsync_curl_easy_setopt_string(handle, CURLOPT_CAINFO, caFile))
         }
-        set(dsync_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(configuration.connectTimeout)))
-        set(dsync_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(configuration.requestTimeout)))
+        set(dsync_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(configuration.connectTimeout.wholeMilliseconds))))
+        set(dsync_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(configuration.requestTimeout.wholeMilliseconds))))
         set(dsync_curl_easy_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
         set(dsync_curl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
         set(dsync_curl_easy_setopt_string(handle, CURLOPT_USERAGENT, configuration.userAgent))
@@ -317,11 +317,6 @@ final class CurlEasyHandle {
         let detail = String(cString: errorBuffer)
         if !detail.isEmpty { return String(detail.prefix(200)) }
         return String(cString: curl_easy_strerror(code))
-    }
-
-    private func milliseconds(_ duration: Duration) -> Int {
-        let parts = duration.components
-        return max(1, Int(parts.seconds) * 1000 + Int(parts.attoseconds / 1_000_000_000_000_000))
     }
 }
 

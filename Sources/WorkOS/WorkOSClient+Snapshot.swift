@@ -81,7 +81,7 @@ extension WorkOSClient {
             "WorkOS directory listed",
             metadata: [
                 "users": "\(users.count)", "groups": "\(groups.count)", "pages": "\(pages)",
-                "elapsed_ms": "\(Self.milliseconds(elapsed))",
+                "elapsed_ms": "\(elapsed.wholeMilliseconds)",
             ])
         return DirectorySnapshot(
             directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages)

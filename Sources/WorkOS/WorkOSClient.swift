@@ -278,7 +278,7 @@ public final class WorkOSClient: Sendable {
                     "WorkOS response",
                     metadata: [
                         "status": "\(status)", "attempt": "\(attempt)", "request_id": "\(response.requestID ?? "")",
-                        "elapsed_ms": "\(Self.milliseconds(clock.now() - sent))",
+                        "elapsed_ms": "\((clock.now() - sent).wholeMilliseconds)",
                     ])
                 if (200..<300).contains(status) {
                     do {
@@ -329,7 +329,7 @@ public final class WorkOSClient: Sendable {
                 "WorkOS request will be retried",
                 metadata: [
                     "error": "\(failure)", "attempt": "\(attempt)",
-                    "delay_ms": "\(Self.milliseconds(delay))",
+                    "delay_ms": "\(delay.wholeMilliseconds)",
                 ])
             try await clock.sleep(for: delay)
         }
@@ -369,9 +369,6 @@ public final class WorkOSClient: Sendable {
         return headers
     }
 
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters.
     static func escape(_ text: String) -> String {
@@ -441,4 +438,11 @@ private struct EventEnvelope: Decodable {
 /// `{"link": "https://…"}`.
 private struct PortalLink: Decodable {
     var link: String
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded toward zero (for `…_ms` log fields and libcurl time-outs).
+    public var wholeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
 }

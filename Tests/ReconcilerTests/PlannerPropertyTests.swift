@@ -25,7 +25,7 @@ import WorkOS
             var store = ModelStore()
             store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: store.state, policy: ModelWorld.permissive))
             let snapshot = ModelWorld.snapshot(second, renameGroups: rename)
-            let needed = Set(Planner.accountsNeedingMemberships(PreparedListing(snapshot), accounts: store.state.accounts))
+            let needed = Set(Planner.storedRowsNeeded(PreparedListing(snapshot), accounts: store.state.accounts).membershipsOf)
             var partial = store.state
             let neededWorkOSIDs = Set(partial.accounts.filter { needed.contains($0.id) }.map(\.workosID))
             partial.memberships = partial.memberships.filter { neededWorkOSIDs.contains($0.key) }

@@ -212,6 +212,24 @@ import WorkOS
         #expect(plan.summary.updates == 2)
     }
 
+    /// Stored rows carry fingerprints written by earlier releases: the digest of
+    /// known values must never change (or `Fingerprint.version` must be bumped).
+    @Test func fingerprintsOfKnownValuesArePinned() {
+        var pinned = DirectoryUser(
+            id: "directory_user_01E64QTDNS0EGJ0FMCVY9BWGZT", directoryID: "directory_A", organizationID: "org_A",
+            idpID: "00u1a2b3c4", email: "Zoë.Ångström@Example.com", firstName: "Zoe\u{0308}", lastName: "Ångström",
+            username: "zoe", jobTitle: nil, state: .active,
+            customAttributes: .object(["department": .string("R&D"), "level": .number(3), "tags": .array([.string("日本")])]),
+            roleSlug: "member", updatedAt: Date(timeIntervalSince1970: 1_767_225_600.123))
+        #expect(Fingerprint.of(user: pinned, groupIDs: ["directory_group_b", "directory_group_a"]).hex == "9ebc3712c1f3f4d521b1df225644fe32")
+        pinned.email = nil
+        #expect(Fingerprint.of(user: pinned, groupIDs: []).hex == "8f7643bc23751986fe3df9a61fdddddb")
+        let group = DirectoryGroup(
+            id: "directory_group_01E64QTDNS0EGJ0FMCVY9BWGZT", directoryID: "directory_A", organizationID: "org_A", idpID: "",
+            name: "Ingeniería")
+        #expect(Fingerprint.of(group: group).hex == "d5d503ea3c83cddf037861c38aec4876")
+    }
+
     @Test func fingerprintsAreStableAndSeeEveryField() {
         let base = user(1)
         #expect(Fingerprint.of(user: base, groupIDs: ["b", "a"]) == Fingerprint.of(user: base, groupIDs: ["a", "b"]))
