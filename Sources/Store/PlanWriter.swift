@@ -342,7 +342,9 @@ struct PlanWriter {
             WITH affected AS (
                 SELECT DISTINCT d.user_id FROM workos_dsync.directory_users d
                 WHERE d.user_id IS NOT NULL
-                  AND d.id IN (SELECT account_id FROM stage_accounts UNION ALL SELECT account_id FROM stage_disables)
+                  -- A new person was inserted with its only account's status: nothing to derive.
+                  AND d.id IN (SELECT account_id FROM stage_accounts WHERE link IS DISTINCT FROM 'new'
+                               UNION ALL SELECT account_id FROM stage_disables)
             ), wanted AS (
                 SELECT a.user_id, bool_or(d.status = 'active') AS any_active,
                        min(d.disabled_reason) FILTER (WHERE d.status = 'disabled') AS reason
