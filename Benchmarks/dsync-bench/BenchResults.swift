@@ -163,18 +163,20 @@ struct BenchResults: Codable, Sendable {
                         measured: String(format: "%.3f ×", ratio), met: ratio <= 1.2))
                 }
             }
-            if size == 100_000 {
+            if let limit = Self.peakRSSLimitMiB[size] {
                 let peak = rows.filter { $0.users == size && $0.directories == 1 && [.fullSync, .unchangedResync, .churnResync].contains($0.scenario) }
                     .map(\.peakRSSMiB).max()
                 if let peak {
                     targets.append(TargetCheck(
-                        target: "100k: peak RSS of the sync ≤ 200 MiB", measured: String(format: "%.1f MiB", peak),
-                        met: peak <= 200))
+                        target: "\(n): peak RSS of the sync ≤ \(Self.mebibytes(limit))", measured: String(format: "%.1f MiB", peak),
+                        met: peak <= limit))
                 }
             }
         }
-        if !sizes.contains(100_000) {
-            targets.append(TargetCheck(target: "100k: peak RSS of the sync ≤ 200 MiB", measured: "not run", met: nil))
+        for (size, limit) in Self.peakRSSLimitMiB.sorted(by: { $0.key < $1.key }) where !sizes.contains(size) {
+            targets.append(TargetCheck(
+                target: "\(Self.count(size)): peak RSS of the sync ≤ \(Self.mebibytes(limit))",
+                measured: "not run (on request: --users \(size))", met: nil))
         }
         if let throttled = rows.first(where: { $0.scenario == .throttled }) {
             let fraction = throttled.rateFractionMin ?? 0
@@ -194,6 +196,13 @@ struct BenchResults: Codable, Sendable {
                 met: ratio <= 1.25))
         }
         targets.append(TargetCheck(target: "events latency", measured: eventsLatency, met: nil))
+    }
+
+    /// The memory targets by directory size: 200 MiB at 100k users, 1.2 GiB at 1M.
+    static let peakRSSLimitMiB: [Int: Double] = [100_000: 200, 1_000_000: 1.2 * 1024]
+
+    static func mebibytes(_ value: Double) -> String {
+        value >= 1024 ? String(format: "%.1f GiB", value / 1024) : String(format: "%.0f MiB", value)
     }
 
     static func count(_ users: Int) -> String {

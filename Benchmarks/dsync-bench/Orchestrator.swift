@@ -63,20 +63,23 @@ struct Orchestrator {
         logger.notice("simulator ready", metadata: ["users": "\(size)", "seconds": "\(generation.seconds)"])
         let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
         var rows: [ResultRow] = []
-        func measure(_ scenario: Scenario, changed: Int? = nil) async throws {
+        /// Runs `scenario` `repeats` times and keeps the run with the median wall time; `before`
+        /// prepares each run and returns the number of objects it changed (a churn resync churns
+        /// 1 % anew each time). A full sync runs once: it needs the empty database it starts from.
+        func measure(_ scenario: Scenario, before: (() -> Int)? = nil) async throws {
             guard wanted(scenario) else { return }
-            // Idempotent scenarios run `repeats` times; the run with the median wall time is kept.
-            let runs = [.floorFetch, .floorDecode, .floorWrite, .floorWriteWithKeys, .unchangedResync].contains(scenario) ? repeats : 1
-            var measured: [(Measurement, SimulatorStatistics)] = []
+            let runs = scenario == .fullSync ? 1 : repeats
+            var measured: [(measurement: Measurement, statistics: SimulatorStatistics, changed: Int?)] = []
             for _ in 0..<max(1, runs) {
+                let changed = before?()
                 simulator.resetStatistics()
-                measured.append((try await ChildProcess.run(scenario, target: target, logger: logger), simulator.statistics))
+                measured.append((try await ChildProcess.run(scenario, target: target, logger: logger), simulator.statistics, changed))
             }
-            measured.sort { $0.0.wallSeconds < $1.0.wallSeconds }
-            let (measurement, statistics) = measured[measured.count / 2]
+            measured.sort { $0.measurement.wallSeconds < $1.measurement.wallSeconds }
+            let median = measured[measured.count / 2]
             let row = ResultRow(
-                users: size, directories: 1, scenario: scenario, measurement: measurement,
-                httpRequests: statistics.totalRequests, http429: statistics.rateLimited, changedObjects: changed)
+                users: size, directories: 1, scenario: scenario, measurement: median.measurement,
+                httpRequests: median.statistics.totalRequests, http429: median.statistics.rateLimited, changedObjects: median.changed)
             logger.notice("measured", metadata: ["scenario": "\(scenario.rawValue)", "users": "\(size)", "row": "\(row.line)"])
             rows.append(row)
         }
@@ -86,8 +89,7 @@ struct Orchestrator {
         try await measure(.floorWriteWithKeys)
         try await measure(.fullSync)
         try await measure(.unchangedResync)
-        let changed = Churn.apply(to: simulator, fraction: 0.01)
-        try await measure(.churnResync, changed: changed)
+        try await measure(.churnResync) { Churn.apply(to: simulator, fraction: 0.01) }
         if ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"] != nil {
             try? FileManager.default.removeItem(atPath: "/tmp/dsync-bench-postgres.log")
             try? FileManager.default.copyItem(atPath: postgres.directory + "/log", toPath: "/tmp/dsync-bench-postgres.log")

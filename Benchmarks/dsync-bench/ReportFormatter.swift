@@ -46,7 +46,7 @@ enum ReportFormatter {
             - Machine: \(results.machine.cpus) CPUs (\(results.machine.cpuModel)), \(results.machine.memoryGiB) GiB memory, Linux \(results.machine.kernel)
             - Load average (1/5/15 min): \(results.loadAverageAtStart) at the start, \(results.loadAverageAtEnd) at the end (the machine is shared: wall times above 1 CPU per core are skewed)
             - PostgreSQL: throwaway server (fsync off), the simulator on loopback in the parent process; each scenario runs in its own child process (CPU time and peak RSS are the child's: the daemon's side only).
-            - Floors and the unchanged resync: median of several runs (`--repeats`); the other scenarios run once.
+            - Floors, the unchanged and the 1 % churn resync (a fresh 1 % churn before each run): median of several runs (`--repeats`); the full sync (it needs an empty database) and the five-directory scenarios run once.
             - Data: 1 directory per size, 1 group per 200 users (at least 10), skewed memberships, embedded groups off (memberships by per-group listing).
 
             | \(headers.joined(separator: " | ")) |
