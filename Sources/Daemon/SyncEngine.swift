@@ -95,11 +95,10 @@ public final class SyncEngine: Sendable {
             report.pages = snapshot.pagesFetched
             report.phases.listing = clock.now - phaseStarted
             phaseStarted = clock.now
-            // The stored accounts are read while the listing is prepared (the lease keeps them
-            // still). Not during the fetch: decoding pages keeps every core busy there.
-            async let accounts = store.loadAccounts(directoryID: directory.id)
             let listing = await PreparedListing.prepare(consume snapshot)
-            let stored = try await store.loadState(directoryID: directory.id, accounts: try await accounts, for: listing)
+            // After the listing, not during its fetch: decoding pages keeps every core busy
+            // there, and the stored accounts share the listing's strings.
+            let stored = try await store.loadState(directoryID: directory.id, for: listing)
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
             report.phases.planning = clock.now - phaseStarted
             phaseStarted = clock.now

@@ -43,7 +43,7 @@ public enum Planner {
         plan.listedGroups = snapshot.groups.count
 
         try checkConsistency(snapshot)
-        let (matchOfUser, matchedAccount) = match(snapshot.users, to: stored.accounts)
+        let (matchOfUser, matchedAccount) = match(listing, to: stored.accounts)
 
         let linker = Linker(candidates: stored.linkCandidates, newEmails: snapshot.users.indices.compactMap { index in
             matchOfUser[index] == nil ? snapshot.users[index].email : nil
@@ -129,7 +129,7 @@ public enum Planner {
     ///   may link to an existing person by email.
     public static func storedRowsNeeded(_ listing: PreparedListing, accounts: [StoredAccount]) -> StoredRowsNeeded {
         let users = listing.snapshot.users
-        let (matchOfUser, _) = match(users, to: accounts)
+        let (matchOfUser, _) = match(listing, to: accounts)
         var needed = StoredRowsNeeded()
         for (userIndex, accountIndex) in matchOfUser.enumerated() {
             guard let accountIndex else {
@@ -147,14 +147,12 @@ public enum Planner {
     /// Matches listed users to stored accounts: WorkOS id first, then `idp_id`
     /// (a rehire under a new WorkOS id). Returns each user's account index and
     /// which accounts were matched.
-    private static func match(_ users: [DirectoryUser], to accounts: [StoredAccount]) -> (matchOfUser: [Int?], matchedAccount: [Bool]) {
-        var accountIndexByWorkOSID: [String: Int] = [:]
-        accountIndexByWorkOSID.reserveCapacity(accounts.count)
-        for (index, account) in accounts.enumerated() { accountIndexByWorkOSID[account.workosID] = index }
+    private static func match(_ listing: PreparedListing, to accounts: [StoredAccount]) -> (matchOfUser: [Int?], matchedAccount: [Bool]) {
+        let users = listing.snapshot.users
         var matchedAccount = [Bool](repeating: false, count: accounts.count)
         var matchOfUser = [Int?](repeating: nil, count: users.count)
-        for (userIndex, user) in users.enumerated() {
-            if let index = accountIndexByWorkOSID[user.id] {
+        for (index, account) in accounts.enumerated() {
+            if let userIndex = listing.userIndex(id: account.workosID) {
                 matchOfUser[userIndex] = index
                 matchedAccount[index] = true
             }

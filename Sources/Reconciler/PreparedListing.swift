@@ -16,19 +16,23 @@ public struct PreparedListing: Sendable {
     private let groupIDStarts: [Int]
     /// Each user's fingerprint (same order as `snapshot.users`).
     let fingerprints: [Fingerprint]
+    /// Position in `snapshot.users` by WorkOS id.
+    private let userIndexByID: [String: Int]
 
     public init(_ snapshot: consuming DirectorySnapshot) {
-        let (store, starts) = Self.sortedGroupIDs(snapshot)
+        let userIndexByID = Self.userIndexByID(snapshot.users)
+        let (store, starts) = Self.sortedGroupIDs(snapshot, userIndexByID)
         snapshot.memberships = [:]
         let groupIDs = { (user: Int) in store[starts[user]..<starts[user + 1]] }
         self.init(
-            snapshot: snapshot, groupIDStore: store, groupIDStarts: starts,
+            snapshot: snapshot, userIndexByID: userIndexByID, groupIDStore: store, groupIDStarts: starts,
             fingerprints: Self.fingerprintsOf(snapshot.users, groupIDs, snapshot.users.indices))
     }
 
     /// The same, with the fingerprints of large listings computed on every core.
     public static func prepare(_ snapshot: consuming DirectorySnapshot) async -> PreparedListing {
-        let (store, starts) = sortedGroupIDs(snapshot)
+        let userIndexByID = userIndexByID(snapshot.users)
+        let (store, starts) = sortedGroupIDs(snapshot, userIndexByID)
         snapshot.memberships = [:]
         let groupIDs = { @Sendable (user: Int) in store[starts[user]..<starts[user + 1]] }
         let users = snapshot.users
@@ -43,11 +47,16 @@ public struct PreparedListing: Sendable {
             for await part in group { parts.append(part) }
             return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
-        return PreparedListing(snapshot: snapshot, groupIDStore: store, groupIDStarts: starts, fingerprints: fingerprints)
+        return PreparedListing(
+            snapshot: snapshot, userIndexByID: userIndexByID, groupIDStore: store, groupIDStarts: starts, fingerprints: fingerprints)
     }
 
-    private init(snapshot: DirectorySnapshot, groupIDStore: [String], groupIDStarts: [Int], fingerprints: [Fingerprint]) {
+    private init(
+        snapshot: DirectorySnapshot, userIndexByID: [String: Int], groupIDStore: [String], groupIDStarts: [Int],
+        fingerprints: [Fingerprint]
+    ) {
         self.snapshot = snapshot
+        self.userIndexByID = userIndexByID
         self.groupIDStore = groupIDStore
         self.groupIDStarts = groupIDStarts
         self.fingerprints = fingerprints
@@ -58,11 +67,25 @@ public struct PreparedListing: Sendable {
         groupIDStore[groupIDStarts[index]..<groupIDStarts[index + 1]]
     }
 
-    /// All users' sorted group ids end to end, and where each user's start.
-    private static func sortedGroupIDs(_ snapshot: DirectorySnapshot) -> (store: [String], starts: [Int]) {
+    /// The listed user with this WorkOS id, if any.
+    public func listedUser(id: String) -> DirectoryUser? {
+        userIndex(id: id).map { snapshot.users[$0] }
+    }
+
+    /// Position in `snapshot.users` of the user with this WorkOS id.
+    func userIndex(id: String) -> Int? { userIndexByID[id] }
+
+    private static func userIndexByID(_ users: [DirectoryUser]) -> [String: Int] {
         var userIndexByID: [String: Int] = [:]
-        userIndexByID.reserveCapacity(snapshot.users.count)
-        for (index, user) in snapshot.users.enumerated() { userIndexByID[user.id] = index }
+        userIndexByID.reserveCapacity(users.count)
+        for (index, user) in users.enumerated() { userIndexByID[user.id] = index }
+        return userIndexByID
+    }
+
+    /// All users' sorted group ids end to end, and where each user's start.
+    private static func sortedGroupIDs(
+        _ snapshot: DirectorySnapshot, _ userIndexByID: [String: Int]
+    ) -> (store: [String], starts: [Int]) {
         // Count each user's memberships, then place them: two passes, no per-user arrays.
         var starts = [Int](repeating: 0, count: snapshot.users.count + 1)
         for userIDs in snapshot.memberships.values {

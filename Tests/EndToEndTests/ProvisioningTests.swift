@@ -51,6 +51,23 @@ import WorkOSSimulator
         await harness.stop()
     }
 
+    @Test func accountsReadAlongsideAListingEqualTheStoredRows() async throws {
+        // The store shares the listing's strings with equal stored values; a changed email,
+        // a rehire's new id and a deleted user must still read back as stored.
+        let harness = try await Harness.start()
+        try await harness.sync()
+        let users = harness.activeUsers().filter { $0.email != nil }
+        harness.simulator.changeEmail(users[0].id, to: "changed.address@example.com")
+        harness.simulator.deleteUser(users[1].id)
+        let directory = try #require(try await harness.runtime.client.listDirectories().first)
+        let listing = PreparedListing(try await harness.runtime.client.snapshot(of: directory))
+        let alongside = try await harness.runtime.store.loadState(directoryID: directory.id, for: listing)
+        let alone = try await harness.runtime.store.loadState(directoryID: directory.id, for: nil)
+        #expect(alongside.accounts == alone.accounts)
+        #expect(alongside.accounts.first { $0.workosID == users[0].id }?.email == users[0].email)
+        await harness.stop()
+    }
+
     @Test func profileUpdateAndEmailChangeKeepTheRecordWithHistory() async throws {
         let harness = try await Harness.start()
         try await harness.sync()
