@@ -89,7 +89,11 @@ struct Orchestrator {
         try await measure(.floorWriteWithKeys)
         try await measure(.fullSync)
         try await measure(.unchangedResync)
-        try await measure(.churnResync) { Churn.apply(to: simulator, fraction: 0.01) }
+        var churnRound = 0
+        try await measure(.churnResync) {
+            churnRound += 1
+            return Churn.apply(to: simulator, fraction: 0.01, round: churnRound)
+        }
         if ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG_STATEMENTS"] != nil {
             try? FileManager.default.removeItem(atPath: "/tmp/dsync-bench-postgres.log")
             try? FileManager.default.copyItem(atPath: postgres.directory + "/log", toPath: "/tmp/dsync-bench-postgres.log")
@@ -151,16 +155,18 @@ struct Orchestrator {
 
 /// 1 % churn through the simulator's mutations, in five equal parts: deactivations
 /// (kept, `state: inactive`), deletions, email changes, membership changes (half
-/// added, half removed) and creates. Returns the number of changed objects.
+/// added, half removed) and creates, each a real change. Each `round` picks other
+/// active users and other addresses, so repeated rounds measure alike. Returns the
+/// number of changed objects.
 enum Churn {
-    static func apply(to simulator: WorkOSSimulator, fraction: Double) -> Int {
+    static func apply(to simulator: WorkOSSimulator, fraction: Double, round: Int) -> Int {
         let directoryID = simulator.directoryIDs[0]
-        let users = simulator.users(in: directoryID)
+        let users = simulator.users(in: directoryID).filter { $0.state == "active" }
         let groups = simulator.groups(in: directoryID)
         let part = max(1, Int(Double(users.count) * fraction) / 5)
         // Disjoint users for each kind, spread over the listing.
         let stride = max(1, users.count / (part * 4 + 1))
-        var picks = Swift.stride(from: 0, to: users.count, by: stride).map { users[$0].id }.makeIterator()
+        var picks = Swift.stride(from: round % stride, to: users.count, by: stride).map { users[$0].id }.makeIterator()
         var changed = 0
         simulator.setDeactivation(.keepInactive)
         for _ in 0..<part {
@@ -175,7 +181,7 @@ enum Churn {
         }
         for index in 0..<part {
             guard let id = picks.next() else { break }
-            simulator.changeEmail(id, to: "churned.\(index)@changed.example.com")
+            simulator.changeEmail(id, to: "churned.\(round).\(index)@changed.example.com")
             changed += 1
         }
         let lastGroup = groups[groups.count - 1].id
@@ -193,7 +199,7 @@ enum Churn {
         }
         for index in 0..<part {
             simulator.createUser(
-                in: directoryID, email: "new.hire.\(index)@churn.example.com", firstName: "New", lastName: "Hire \(index)")
+                in: directoryID, email: "new.hire.\(round).\(index)@churn.example.com", firstName: "New", lastName: "Hire \(round).\(index)")
             changed += 1
         }
         return changed
