@@ -229,9 +229,9 @@ public struct DirectoryReport: Sendable {
 
     /// Durations of a run's phases; nil for a phase the run did not reach.
     public struct Phases: Sendable {
-        /// Fetching the complete listing from WorkOS (the stored accounts are read meanwhile).
+        /// Fetching the complete listing from WorkOS.
         public var listing: Duration?
-        /// Fingerprints, the rest of the stored state, and the plan.
+        /// Fingerprints, the stored state (read after the listing), and the plan.
         public var planning: Duration?
         /// The apply transaction (or, for a dry run, nothing).
         public var apply: Duration?
