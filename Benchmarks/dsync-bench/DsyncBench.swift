@@ -48,15 +48,16 @@ struct DsyncBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // DSYNC_BENCH_LOG=info shows the children's run logs (phase durations among them).
+        let requestedLevel = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            // DSYNC_BENCH_LOG=info shows the children's run logs (phase durations among them).
-            handler.logLevel = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
+            handler.logLevel = requestedLevel ?? .notice
             return handler
         }
         var logger = Logger(label: "dsync-bench")
         if let scenario {
-            logger.logLevel = ProcessInfo.processInfo.environment["DSYNC_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+            logger.logLevel = requestedLevel ?? .warning
             guard let baseURL, let databaseURL, let apiKey = ProcessInfo.processInfo.environment[ChildProcess.apiKeyVariable] else {
                 throw ValidationError("--scenario needs --base-url, --database-url and \(ChildProcess.apiKeyVariable)")
             }
