@@ -41,6 +41,10 @@ public struct AccountWrite: Sendable, Hashable {
     public var emailChange: EmailChange?
     /// The stored WorkOS id when the listing carries a new one (rehire).
     public var previousWorkOSID: String?
+    /// True for a new account (its groups are all added with it).
+    public var isCreate: Bool {
+        if case .create = kind { true } else { false }
+    }
     /// For a create: the status the account starts with.
     public var initialStatus: AccountStatus {
         user.state.isActive ? .active : .disabled
@@ -101,7 +105,11 @@ public struct Plan: Sendable, Hashable {
     public var disables: [AccountDisable] = []
     public var groupWrites: [GroupWrite] = []
     public var groupRemovals: [StoredGroup] = []
-    public var membershipAdds: [Membership] = []
+    /// Memberships to add to accounts that already exist, sorted. A new
+    /// account's memberships are its write's `groupIDs` and are not repeated
+    /// here: a first sync of 1M users would otherwise hold ~5M `Membership`
+    /// values (and their sort) on top of the writes that already name them.
+    public var existingAccountMembershipAdds: [Membership] = []
     public var membershipRemovals: [Membership] = []
     public var verdict: SafetyVerdict = .proceed
     /// Users in the listing the plan came from.
@@ -118,7 +126,27 @@ public struct Plan: Sendable, Hashable {
     /// True when applying the plan would change nothing.
     public var isEmpty: Bool {
         accountWrites.isEmpty && disables.isEmpty && groupWrites.isEmpty && groupRemovals.isEmpty
-            && membershipAdds.isEmpty && membershipRemovals.isEmpty
+            && existingAccountMembershipAdds.isEmpty && membershipRemovals.isEmpty
+    }
+
+    /// The memberships of the plan's new accounts (their writes' `groupIDs`),
+    /// computed as they are read.
+    public var newAccountMembershipAdds: some Sequence<Membership> {
+        accountWrites.lazy.filter(\.isCreate).flatMap { write in
+            write.groupIDs.lazy.map { Membership(groupWorkOSID: $0, userWorkOSID: write.user.id) }
+        }
+    }
+
+    /// Every membership the plan adds, sorted: new accounts' groups and
+    /// existing accounts' new groups (for printing and tests; the store
+    /// streams the two parts).
+    public var membershipAdds: [Membership] {
+        (Array(newAccountMembershipAdds) + existingAccountMembershipAdds).sorted()
+    }
+
+    /// How many memberships the plan adds.
+    public var membershipAddCount: Int {
+        accountWrites.lazy.filter(\.isCreate).reduce(existingAccountMembershipAdds.count) { $0 + $1.groupIDs.count }
     }
 
     /// The disables that apply now (none while they are held).
@@ -137,7 +165,7 @@ public struct Plan: Sendable, Hashable {
         }
         if verdict.holdsDisables { summary.held = disables.count } else { summary.disables = disables.count }
         summary.groupChanges = groupWrites.count + groupRemovals.count
-        summary.membershipChanges = membershipAdds.count + membershipRemovals.count
+        summary.membershipChanges = membershipAddCount + membershipRemovals.count
         return summary
     }
 }

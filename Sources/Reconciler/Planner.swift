@@ -1,5 +1,5 @@
 public import WorkOS
-public import Foundation
+import Foundation
 
 /// A listing the planner refuses to act on: an inconsistency, not a guess.
 public enum PlanningError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -57,7 +57,6 @@ public enum Planner {
                 plan.accountWrites.append(AccountWrite(
                     kind: .create(linker.decision(for: user.email)), accountID: nil, user: user,
                     groupIDs: groupIDs, fingerprint: fingerprint))
-                for groupID in groupIDs { plan.membershipAdds.append(Membership(groupWorkOSID: groupID, userWorkOSID: user.id)) }
                 continue
             }
             let account = stored.accounts[accountIndex]
@@ -71,7 +70,7 @@ public enum Planner {
                 previousWorkOSID: account.workosID == user.id ? nil : account.workosID))
             let storedGroups = stored.memberships[account.workosID] ?? []
             let listedGroups = Set(groupIDs)
-            plan.membershipAdds += listedGroups.subtracting(storedGroups).map {
+            plan.existingAccountMembershipAdds += listedGroups.subtracting(storedGroups).map {
                 Membership(groupWorkOSID: $0, userWorkOSID: user.id)
             }
             plan.membershipRemovals += storedGroups.subtracting(listedGroups).map {
@@ -86,7 +85,7 @@ public enum Planner {
         planGroups(snapshot.groups, stored: stored.groups, into: &plan)
 
         plan.disables.sort()
-        plan.membershipAdds.sort()
+        plan.existingAccountMembershipAdds.sort()
         plan.membershipRemovals.sort()
         plan.verdict = policy.verdict(
             disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
@@ -94,9 +93,9 @@ public enum Planner {
         return plan
     }
 
-    /// Sizes the plan's two large arrays exactly (a first sync of 100k users
-    /// plans 100k account writes and ~500k membership adds: growing them by
-    /// doubling would hold up to twice that at the peak).
+    /// Sizes the plan's two large arrays exactly (a resync after a large
+    /// change may plan 100k account writes and ~500k membership adds: growing
+    /// them by doubling would hold up to twice that at the peak).
     private static func reserveCapacity(
         in plan: inout Plan, _ listing: PreparedListing, stored: StoredState, matchOfUser: [Int?]
     ) {
@@ -104,8 +103,7 @@ public enum Planner {
         var membershipAdds = 0
         for (userIndex, accountIndex) in matchOfUser.enumerated() {
             guard let accountIndex else {
-                accountWrites += 1
-                membershipAdds += listing.groupIDs(ofUser: userIndex).count
+                accountWrites += 1  // its memberships are its write's groupIDs
                 continue
             }
             let user = listing.snapshot.users[userIndex]
@@ -115,7 +113,7 @@ public enum Planner {
             }
         }
         plan.accountWrites.reserveCapacity(accountWrites)
-        plan.membershipAdds.reserveCapacity(membershipAdds)
+        plan.existingAccountMembershipAdds.reserveCapacity(membershipAdds)
     }
 
     /// What the store reads beyond the accounts so that `plan` can decide,

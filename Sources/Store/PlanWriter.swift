@@ -289,13 +289,17 @@ struct PlanWriter {
     // MARK: memberships
 
     func writeMemberships() async throws {
-        guard !plan.membershipAdds.isEmpty || !plan.membershipRemovals.isEmpty else { return }
-        // Rows are encoded as COPY streams them: a full sync's memberships are never all staged in memory.
-        for (op, memberships) in [("add", plan.membershipAdds), ("remove", plan.membershipRemovals)] where !memberships.isEmpty {
+        guard plan.membershipAddCount > 0 || !plan.membershipRemovals.isEmpty else { return }
+        // Rows are encoded as COPY streams them: a full sync's memberships are
+        // never all staged in memory (a new account's come from its write's groups).
+        func stage(_ op: String, _ memberships: some Sequence<Membership>) async throws {
             try await connection.copy(
                 into: "stage_memberships", columns: ["op", "group_workos_id", "user_workos_id"],
                 rows: memberships.lazy.map { [op, $0.groupWorkOSID, $0.userWorkOSID] })
         }
+        if plan.accountWrites.contains(where: \.isCreate) { try await stage("add", plan.newAccountMembershipAdds) }
+        if !plan.existingAccountMembershipAdds.isEmpty { try await stage("add", plan.existingAccountMembershipAdds) }
+        if !plan.membershipRemovals.isEmpty { try await stage("remove", plan.membershipRemovals) }
         try await connection.execute("""
             WITH added AS (
                 INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)

@@ -31,6 +31,9 @@ import WorkOS
         #expect(plan.summary.creates == 2)
         #expect(plan.groupWrites.count == 1)
         #expect(plan.membershipAdds == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_1")])
+        // A new account's memberships are its write's groups, not held a second time.
+        #expect(plan.existingAccountMembershipAdds.isEmpty)
+        #expect(plan.membershipAddCount == 1)
         #expect(plan.disables.isEmpty)
         #expect(plan.summary.line == "2 creates, 1 group change, 1 membership change")
     }
@@ -208,6 +211,7 @@ import WorkOS
             snapshot: snapshot([user(1), user(2)], memberships: ["group_1": ["user_2"]]), stored: store.state,
             policy: SafetyPolicy())
         #expect(plan.membershipAdds == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_2")])
+        #expect(plan.existingAccountMembershipAdds == plan.membershipAdds)
         #expect(plan.membershipRemovals == [Membership(groupWorkOSID: "group_1", userWorkOSID: "user_1")])
         #expect(plan.summary.updates == 2)
     }
