@@ -40,11 +40,11 @@ public struct Fingerprint: Sendable, Hashable, CustomStringConvertible {
 
     /// A user's fingerprint, including its group ids (in any order).
     public static func of(user: DirectoryUser, groupIDs: [String]) -> Fingerprint {
-        of(user: user, sortedGroupIDs: groupIDs.sorted()[...])
+        of(user: user, sortedGroupIDs: groupIDs.sorted())
     }
 
     /// A user's fingerprint, from group ids already sorted.
-    static func of(user: DirectoryUser, sortedGroupIDs: ArraySlice<String>) -> Fingerprint {
+    static func of(user: DirectoryUser, sortedGroupIDs: some Collection<String>) -> Fingerprint {
         var digest = Digest()
         digest.add(version)
         digest.add(user.id)

@@ -35,7 +35,7 @@ public struct AccountWrite: Sendable, Hashable {
     public var accountID: UUID?
     public var user: DirectoryUser
     /// WorkOS ids of the account's groups, sorted (a view into the prepared listing's one array).
-    public var groupIDs: ArraySlice<String>
+    public var groupIDs: SortedGroupIDs
     public var fingerprint: Fingerprint
     /// Set when the email differs from the stored one.
     public var emailChange: EmailChange?

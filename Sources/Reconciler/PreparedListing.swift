@@ -9,11 +9,13 @@ public struct PreparedListing: Sendable {
     /// The listing, its `memberships` emptied: they live on as `groupIDs(ofUser:)`,
     /// so the largest part of a listing is not held twice while planning.
     let snapshot: DirectorySnapshot
-    /// Every user's group ids, sorted within each user, end to end (one array
-    /// for the whole listing instead of one per user).
-    private let groupIDStore: [String]
-    /// Where each user's group ids start in `groupIDStore`; one more entry than users.
-    private let groupIDStarts: [Int]
+    /// The listing's group ids, sorted: a membership is a position in it.
+    private let sortedGroupIDs: [String]
+    /// Every user's groups as positions in `sortedGroupIDs`, ascending within
+    /// each user, end to end (one array for the whole listing, 4 bytes per membership).
+    private let groupRanks: [Int32]
+    /// Where each user's groups start in `groupRanks`; one more entry than users.
+    private let groupStarts: [Int]
     /// Each user's fingerprint (same order as `snapshot.users`).
     let fingerprints: [Fingerprint]
     /// Position in `snapshot.users` by WorkOS id.
@@ -21,50 +23,45 @@ public struct PreparedListing: Sendable {
 
     public init(_ snapshot: consuming DirectorySnapshot) {
         let userIndexByID = Self.userIndexByID(snapshot.users)
-        let (store, starts) = Self.sortedGroupIDs(snapshot, userIndexByID)
+        let groups = Self.groupsOfUsers(snapshot, userIndexByID)
         snapshot.memberships = [:]
-        let groupIDs = { (user: Int) in store[starts[user]..<starts[user + 1]] }
         self.init(
-            snapshot: snapshot, userIndexByID: userIndexByID, groupIDStore: store, groupIDStarts: starts,
-            fingerprints: Self.fingerprintsOf(snapshot.users, groupIDs, snapshot.users.indices))
+            snapshot: snapshot, userIndexByID: userIndexByID, groups: groups,
+            fingerprints: Self.fingerprintsOf(snapshot.users, groups, snapshot.users.indices))
     }
 
     /// The same, with the fingerprints of large listings computed on every core.
     public static func prepare(_ snapshot: consuming DirectorySnapshot) async -> PreparedListing {
         let userIndexByID = userIndexByID(snapshot.users)
-        let (store, starts) = sortedGroupIDs(snapshot, userIndexByID)
+        let groups = groupsOfUsers(snapshot, userIndexByID)
         snapshot.memberships = [:]
-        let groupIDs = { @Sendable (user: Int) in store[starts[user]..<starts[user + 1]] }
         let users = snapshot.users
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunk = max(5_000, (users.count + cores - 1) / cores)
         let fingerprints = await withTaskGroup(of: (Int, [Fingerprint]).self) { group in
             for start in stride(from: 0, to: users.count, by: chunk) {
                 let range = start..<min(start + chunk, users.count)
-                group.addTask { (start, fingerprintsOf(users, groupIDs, range)) }
+                group.addTask { (start, fingerprintsOf(users, groups, range)) }
             }
             var parts: [(Int, [Fingerprint])] = []
             for await part in group { parts.append(part) }
             return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
-        return PreparedListing(
-            snapshot: snapshot, userIndexByID: userIndexByID, groupIDStore: store, groupIDStarts: starts, fingerprints: fingerprints)
+        return PreparedListing(snapshot: snapshot, userIndexByID: userIndexByID, groups: groups, fingerprints: fingerprints)
     }
 
-    private init(
-        snapshot: DirectorySnapshot, userIndexByID: [String: Int], groupIDStore: [String], groupIDStarts: [Int],
-        fingerprints: [Fingerprint]
-    ) {
+    private init(snapshot: DirectorySnapshot, userIndexByID: [String: Int], groups: GroupsOfUsers, fingerprints: [Fingerprint]) {
         self.snapshot = snapshot
         self.userIndexByID = userIndexByID
-        self.groupIDStore = groupIDStore
-        self.groupIDStarts = groupIDStarts
+        sortedGroupIDs = groups.sortedGroupIDs
+        groupRanks = groups.ranks
+        groupStarts = groups.starts
         self.fingerprints = fingerprints
     }
 
     /// The sorted group ids of the user at `index` in `snapshot.users`.
-    func groupIDs(ofUser index: Int) -> ArraySlice<String> {
-        groupIDStore[groupIDStarts[index]..<groupIDStarts[index + 1]]
+    func groupIDs(ofUser index: Int) -> SortedGroupIDs {
+        SortedGroupIDs(sortedGroupIDs, groupRanks[groupStarts[index]..<groupStarts[index + 1]])
     }
 
     /// The listed user with this WorkOS id, if any.
@@ -82,45 +79,73 @@ public struct PreparedListing: Sendable {
         return userIndexByID
     }
 
-    /// All users' sorted group ids end to end, and where each user's start.
-    private static func sortedGroupIDs(
-        _ snapshot: DirectorySnapshot, _ userIndexByID: [String: Int]
-    ) -> (store: [String], starts: [Int]) {
+    /// Each user's groups, as positions in the sorted group ids.
+    private struct GroupsOfUsers: Sendable {
+        var sortedGroupIDs: [String]
+        var ranks: [Int32]
+        var starts: [Int]
+
+        func of(user: Int) -> SortedGroupIDs { SortedGroupIDs(sortedGroupIDs, ranks[starts[user]..<starts[user + 1]]) }
+    }
+
+    /// All users' groups end to end, ascending within each user, and where each user's start.
+    private static func groupsOfUsers(_ snapshot: DirectorySnapshot, _ userIndexByID: [String: Int]) -> GroupsOfUsers {
+        let sortedGroupIDs = snapshot.memberships.keys.sorted()
         // Count each user's memberships, then place them: two passes, no per-user arrays.
         var starts = [Int](repeating: 0, count: snapshot.users.count + 1)
         for userIDs in snapshot.memberships.values {
             for userID in userIDs { if let index = userIndexByID[userID] { starts[index + 1] += 1 } }
         }
         for index in snapshot.users.indices { starts[index + 1] += starts[index] }
-        var store = [String](repeating: "", count: starts[snapshot.users.count])
+        var ranks = [Int32](repeating: 0, count: starts[snapshot.users.count])
         var next = starts
-        for (groupID, userIDs) in snapshot.memberships {
-            for userID in userIDs {
+        for (rank, groupID) in sortedGroupIDs.enumerated() {
+            for userID in snapshot.memberships[groupID] ?? [] {
                 guard let index = userIndexByID[userID] else { continue }
-                store[next[index]] = groupID
+                ranks[next[index]] = Int32(rank)
                 next[index] += 1
             }
         }
-        // Sorted, each group once even if a hand-built snapshot lists a member twice:
-        // compacted in place (a user's groups only ever move towards the front).
+        // Groups are placed in ascending order, so each user's are sorted; a
+        // hand-built snapshot may list a member twice: kept once, compacted in
+        // place (a user's groups only ever move towards the front).
         var kept = 0
         var keptStarts = [Int](repeating: 0, count: snapshot.users.count + 1)
         for index in snapshot.users.indices {
-            store[starts[index]..<starts[index + 1]].sort()
             for position in starts[index]..<starts[index + 1]
-            where kept == keptStarts[index] || store[position] != store[kept - 1] {
-                store.swapAt(kept, position)
+            where kept == keptStarts[index] || ranks[position] != ranks[kept - 1] {
+                ranks[kept] = ranks[position]
                 kept += 1
             }
             keptStarts[index + 1] = kept
         }
-        store.removeSubrange(kept...)
-        return (store, keptStarts)
+        ranks.removeSubrange(kept...)
+        return GroupsOfUsers(sortedGroupIDs: sortedGroupIDs, ranks: ranks, starts: keptStarts)
     }
 
-    private static func fingerprintsOf(
-        _ users: [DirectoryUser], _ groupIDs: (Int) -> ArraySlice<String>, _ range: Range<Int>
-    ) -> [Fingerprint] {
-        range.map { Fingerprint.of(user: users[$0], sortedGroupIDs: groupIDs($0)) }
+    private static func fingerprintsOf(_ users: [DirectoryUser], _ groups: GroupsOfUsers, _ range: Range<Int>) -> [Fingerprint] {
+        range.map { Fingerprint.of(user: users[$0], sortedGroupIDs: groups.of(user: $0)) }
+    }
+}
+
+/// One user's group ids, sorted: positions in the listing's sorted group ids
+/// (4 bytes per membership instead of a 16-byte string, at 1M users ~5M memberships).
+public struct SortedGroupIDs: RandomAccessCollection, Sendable, Hashable {
+    private let sortedGroupIDs: [String]
+    private let ranks: ArraySlice<Int32>
+
+    init(_ sortedGroupIDs: [String], _ ranks: ArraySlice<Int32>) {
+        self.sortedGroupIDs = sortedGroupIDs
+        self.ranks = ranks
+    }
+
+    public var startIndex: Int { ranks.startIndex }
+    public var endIndex: Int { ranks.endIndex }
+    public subscript(position: Int) -> String { sortedGroupIDs[Int(ranks[position])] }
+
+    public static func == (lhs: SortedGroupIDs, rhs: SortedGroupIDs) -> Bool { lhs.elementsEqual(rhs) }
+
+    public func hash(into hasher: inout Hasher) {
+        for groupID in self { hasher.combine(groupID) }
     }
 }

@@ -70,6 +70,10 @@ public final class SyncStore: Sendable {
     /// strings instead of holding copies (at 1M accounts, ~200 MiB).
     private func loadAccounts(directoryID: String, sharingStringsWith listing: PreparedListing?) async throws -> [StoredAccount] {
         var accounts: [StoredAccount] = []
+        // Sized once: growing a 1M-account array by doubling would hold both copies at the peak.
+        let count = try await connection.query(
+            "SELECT count(*) AS accounts FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)")
+        accounts.reserveCapacity(try count.first?.decode(Int.self, "accounts") ?? 0)
         try await connection.forEachBatch(of: """
             SELECT id, workos_id, idp_id, user_id, email, status, disabled_reason, fingerprint
             FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)

@@ -89,21 +89,37 @@ extension WorkOSClient {
 
     private func collectUsers(directoryID: String, organizationID: String?, ids: IDInterner) async throws -> SnapshotPart {
         var filter = DuplicateFilter<DirectoryUser>(endpoint: Endpoint.listDirectoryUsers.displayName)
+        var profileValues = StringPool()
         var pages = 0
         for try await page in userPages(directoryID: directoryID) {
             pages += 1
-            for var user in page.items {
-                try Self.requireDirectory(user.directoryID, directoryID, what: "user \(user.id)", page: page.requestID)
-                // Equal ids and organizations share one string instead of one copy per user.
-                user.id = ids.intern(user.id)
-                user.directoryID = directoryID
-                if user.organizationID == organizationID { user.organizationID = organizationID }
-                // WorkOS usually sends the username equal to the email: keep one string for both.
-                if user.username == user.email { user.username = user.email }
-                _ = try filter.admit(user)
+            let requestID = page.requestID
+            // The page's array is this loop's alone, so each user is changed in place, not copied.
+            var users = (consume page).items
+            for index in users.indices {
+                try Self.requireDirectory(users[index].directoryID, directoryID, what: "user \(users[index].id)", page: requestID)
+                Self.shareStrings(of: &users[index], ids: ids, profileValues: &profileValues, directoryID: directoryID, organizationID: organizationID)
+                _ = try filter.admit(users[index])
             }
         }
         return .users(filter.items, pages: pages)
+    }
+
+    /// Equal ids, organizations and repeated profile values share one string
+    /// instead of one copy per user.
+    private static func shareStrings(
+        of user: inout DirectoryUser, ids: IDInterner, profileValues: inout StringPool, directoryID: String, organizationID: String?
+    ) {
+        user.id = ids.intern(user.id)
+        user.directoryID = directoryID
+        if user.organizationID == organizationID { user.organizationID = organizationID }
+        // WorkOS usually sends the username equal to the email: keep one string for both.
+        if user.username == user.email { user.username = user.email }
+        // Job titles, roles and many names repeat across a directory.
+        user.jobTitle = profileValues.shared(user.jobTitle)
+        user.firstName = profileValues.shared(user.firstName)
+        user.lastName = profileValues.shared(user.lastName)
+        user.roleSlug = profileValues.shared(user.roleSlug)
     }
 
     private func collectGroups(directoryID: String) async throws -> SnapshotPart {
@@ -151,10 +167,27 @@ enum SnapshotPart: Sendable {
 
 /// One shared string per id across the concurrent listings of a snapshot.
 private final class IDInterner: Sendable {
-    private let seen = Mutex<Set<String>>([])
+    private let pool = Mutex(StringPool())
 
     /// The first instance of `id` any listing interned.
     func intern(_ id: String) -> String {
-        seen.withLock { $0.insert(id).memberAfterInsert }
+        pool.withLock { $0.shared(id) }
+    }
+}
+
+/// Hands out one instance per distinct string, so equal values share their storage.
+struct StringPool {
+    private var strings: Set<String> = []
+
+    /// The first instance of `value` this pool was given.
+    mutating func shared(_ value: String) -> String {
+        strings.insert(value).memberAfterInsert
+    }
+
+    /// The same for a value that may be absent; strings of 15 UTF-8 bytes or
+    /// fewer are kept inside the value itself and gain nothing from sharing.
+    mutating func shared(_ value: String?) -> String? {
+        guard let value, value.utf8.count > 15 else { return value }
+        return shared(value)
     }
 }

@@ -39,7 +39,22 @@ extension LoopbackSimulatorTests {
                 let truth = try #require(expected[user.id])
                 #expect(user.email == truth.email && user.idpID == truth.idpID && user.state.rawValue == truth.state)
                 #expect(user.firstName == truth.firstName && user.lastName == truth.lastName)
+                #expect(user.jobTitle == truth.jobTitle)
             }
+            // A repeated value is one string: every user with the same (longer than
+            // inline) job title holds the same storage.
+            var storageByTitle: [String: UnsafeRawPointer] = [:]
+            var sharing = 0
+            for user in snapshot.users {
+                guard let title = user.jobTitle, title.utf8.count > 15,
+                      let storage = title.utf8.withContiguousStorageIfAvailable({ UnsafeRawPointer($0.baseAddress) }) ?? nil
+                else { continue }
+                let first = storageByTitle[title, default: storage]
+                storageByTitle[title] = first
+                #expect(first == storage, "\(user.id) holds its own copy of \(title)")
+                sharing += 1
+            }
+            #expect(sharing > snapshot.users.count / 4)
             // One request per page, plus the directory itself.
             let statistics = harness.simulator.statistics
             #expect(statistics.totalRequests == snapshot.pagesFetched + 1)
