@@ -9,13 +9,8 @@ public struct PreparedListing: Sendable {
     /// The listing, its `memberships` emptied: they live on as `groupIDs(ofUser:)`,
     /// so the largest part of a listing is not held twice while planning.
     let snapshot: DirectorySnapshot
-    /// The listing's group ids, sorted: a membership is a position in it.
-    private let sortedGroupIDs: [String]
-    /// Every user's groups as positions in `sortedGroupIDs`, ascending within
-    /// each user, end to end (one array for the whole listing, 4 bytes per membership).
-    private let groupRanks: [Int32]
-    /// Where each user's groups start in `groupRanks`; one more entry than users.
-    private let groupStarts: [Int]
+    /// Every user's groups.
+    private let groups: GroupsOfUsers
     /// Each user's fingerprint (same order as `snapshot.users`).
     let fingerprints: [Fingerprint]
     /// Position in `snapshot.users` by WorkOS id.
@@ -53,16 +48,12 @@ public struct PreparedListing: Sendable {
     private init(snapshot: DirectorySnapshot, userIndexByID: [String: Int], groups: GroupsOfUsers, fingerprints: [Fingerprint]) {
         self.snapshot = snapshot
         self.userIndexByID = userIndexByID
-        sortedGroupIDs = groups.sortedGroupIDs
-        groupRanks = groups.ranks
-        groupStarts = groups.starts
+        self.groups = groups
         self.fingerprints = fingerprints
     }
 
     /// The sorted group ids of the user at `index` in `snapshot.users`.
-    func groupIDs(ofUser index: Int) -> SortedGroupIDs {
-        SortedGroupIDs(sortedGroupIDs, groupRanks[groupStarts[index]..<groupStarts[index + 1]])
-    }
+    func groupIDs(ofUser index: Int) -> SortedGroupIDs { groups.ofUser(index) }
 
     /// The listed user with this WorkOS id, if any.
     public func listedUser(id: String) -> DirectoryUser? {
@@ -77,15 +68,6 @@ public struct PreparedListing: Sendable {
         userIndexByID.reserveCapacity(users.count)
         for (index, user) in users.enumerated() { userIndexByID[user.id] = index }
         return userIndexByID
-    }
-
-    /// Each user's groups, as positions in the sorted group ids.
-    private struct GroupsOfUsers: Sendable {
-        var sortedGroupIDs: [String]
-        var ranks: [Int32]
-        var starts: [Int]
-
-        func of(user: Int) -> SortedGroupIDs { SortedGroupIDs(sortedGroupIDs, ranks[starts[user]..<starts[user + 1]]) }
     }
 
     /// All users' groups end to end, ascending within each user, and where each user's start.
@@ -124,24 +106,44 @@ public struct PreparedListing: Sendable {
     }
 
     private static func fingerprintsOf(_ users: [DirectoryUser], _ groups: GroupsOfUsers, _ range: Range<Int>) -> [Fingerprint] {
-        range.map { Fingerprint.of(user: users[$0], sortedGroupIDs: groups.of(user: $0)) }
+        range.map { Fingerprint.of(user: users[$0], sortedGroupIDs: groups.ofUser($0)) }
     }
 }
 
-/// One user's group ids, sorted: positions in the listing's sorted group ids
-/// (4 bytes per membership instead of a 16-byte string, at 1M users ~5M memberships).
-public struct SortedGroupIDs: RandomAccessCollection, Sendable, Hashable {
-    private let sortedGroupIDs: [String]
-    private let ranks: ArraySlice<Int32>
+/// A listing's group memberships: the sorted group ids once, and every
+/// user's groups as positions in them, ascending within each user, end to end
+/// (one array for the whole listing, 4 bytes per membership).
+final class GroupsOfUsers: Sendable {
+    let sortedGroupIDs: [String]
+    let ranks: [Int32]
+    /// Where each user's groups start in `ranks`; one more entry than users.
+    let starts: [Int]
 
-    init(_ sortedGroupIDs: [String], _ ranks: ArraySlice<Int32>) {
+    init(sortedGroupIDs: [String], ranks: [Int32], starts: [Int]) {
         self.sortedGroupIDs = sortedGroupIDs
         self.ranks = ranks
+        self.starts = starts
     }
 
-    public var startIndex: Int { ranks.startIndex }
-    public var endIndex: Int { ranks.endIndex }
-    public subscript(position: Int) -> String { sortedGroupIDs[Int(ranks[position])] }
+    func ofUser(_ index: Int) -> SortedGroupIDs { SortedGroupIDs(self, starts[index]..<starts[index + 1]) }
+}
+
+/// One user's group ids, sorted: a range of a listing's `GroupsOfUsers`
+/// (16 bytes in an account write, whatever the number of groups).
+public struct SortedGroupIDs: RandomAccessCollection, Sendable, Hashable {
+    private let groups: GroupsOfUsers
+    private let start: Int32
+    private let end: Int32
+
+    init(_ groups: GroupsOfUsers, _ range: Range<Int>) {
+        self.groups = groups
+        start = Int32(range.lowerBound)
+        end = Int32(range.upperBound)
+    }
+
+    public var startIndex: Int { Int(start) }
+    public var endIndex: Int { Int(end) }
+    public subscript(position: Int) -> String { groups.sortedGroupIDs[Int(groups.ranks[position])] }
 
     public static func == (lhs: SortedGroupIDs, rhs: SortedGroupIDs) -> Bool { lhs.elementsEqual(rhs) }
 
