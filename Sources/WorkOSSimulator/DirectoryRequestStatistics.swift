@@ -14,6 +14,12 @@ public struct DirectoryRequestStatistics: Sendable {
         lastRequestAt = instant
     }
 
+    mutating func record(at instant: ContinuousClock.Instant, directoryUsersList: Bool) {
+        requests += 1
+        lastRequestAt = instant
+        if directoryUsersList { directoryUsersRequestTimes.append(instant) }
+    }
+
     /// The most `/directory_users` calls that arrived within any window of `window` length.
     public func maxDirectoryUsersRequests(within window: Duration = .seconds(1)) -> Int {
         var best = 0

@@ -13,11 +13,10 @@ extension SimulatorState {
         let isDirectoryUsersList = request.method == "GET" && request.path == "/directory_users"
             && (request.queryValue("directory") != nil || request.queryValue("group") != nil)
         if let directoryID {
-            var entry = statistics.directories[directoryID] ?? DirectoryRequestStatistics(at: now)
-            entry.requests += 1
-            entry.lastRequestAt = now
-            if isDirectoryUsersList { entry.directoryUsersRequestTimes.append(now) }
-            statistics.directories[directoryID] = entry
+            // Changed in place: a copy taken out of the dictionary would copy its
+            // growing list of request times on every request.
+            statistics.directories[directoryID, default: DirectoryRequestStatistics(at: now)]
+                .record(at: now, directoryUsersList: isDirectoryUsersList)
         }
 
         let fault = pickFault(for: request)
