@@ -52,6 +52,17 @@ struct Orchestrator {
         return url
     }
 
+    /// Lets the database settle before a measured run: the previous scenario's
+    /// writes (10M rows at 1M users) would otherwise be vacuumed, analysed and
+    /// checkpointed in the background, on the same two cores, during the next
+    /// scenario's fetch.
+    private func settle(_ databaseURL: String) async throws {
+        let admin = try await PostgresConnection.connect(databaseURL, logger: logger)
+        try await admin.execute(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE)"))
+        try await admin.execute(PostgresQuery(unsafeSQL: "CHECKPOINT"))
+        await admin.close()
+    }
+
     private func runSize(_ size: Int, postgres: ThrowawayPostgres) async throws -> [ResultRow] {
         let databaseURL = try await freshDatabase("bench_\(size)", postgres: postgres)
         let generation = Stopwatch()
@@ -72,6 +83,7 @@ struct Orchestrator {
             var measured: [(measurement: Measurement, statistics: SimulatorStatistics, changed: Int?)] = []
             for _ in 0..<max(1, runs) {
                 let changed = before?()
+                try await settle(databaseURL)
                 simulator.resetStatistics()
                 measured.append((try await ChildProcess.run(scenario, target: target, logger: logger), simulator.statistics, changed))
             }
