@@ -297,26 +297,39 @@ struct PlanWriter {
                 into: "stage_memberships", columns: ["op", "group_workos_id", "user_workos_id"],
                 rows: memberships.lazy.map { [op, $0.groupWorkOSID, $0.userWorkOSID] })
         }
-        if plan.accountWrites.contains(where: \.isCreate) { try await stage("add", plan.newAccountMembershipAdds) }
+        if plan.accountWrites.contains(where: \.isCreate) { try await stage("create", plan.newAccountMembershipAdds) }
         if !plan.existingAccountMembershipAdds.isEmpty { try await stage("add", plan.existingAccountMembershipAdds) }
         if !plan.membershipRemovals.isEmpty { try await stage("remove", plan.membershipRemovals) }
+        // A new account has no memberships yet (it was created by this
+        // transaction), so its groups are inserted unchecked; they are listed
+        // in its user.created event. No statement here reads group_memberships
+        // while inserting into it: PostgreSQL plans such a check against the
+        // table as it was, and a vacuumed empty table is planned as a
+        // sequential scan that then rereads every row the statement inserts
+        // (quadratic: 35k memberships took 8.6 s instead of 0.3 s).
+        try await connection.execute("""
+            INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)
+            SELECT g.id, u.id FROM stage_memberships s
+            JOIN workos_dsync.directory_groups g ON g.workos_id = s.group_workos_id
+            JOIN workos_dsync.directory_users u ON u.workos_id = s.user_workos_id
+            WHERE s.op = 'create'
+            """)
+        // An existing account's new groups: the unique key skips any the table already has.
         try await connection.execute("""
             WITH added AS (
                 INSERT INTO workos_dsync.group_memberships (directory_group_id, directory_user_id)
                 SELECT g.id, u.id FROM stage_memberships s
                 JOIN workos_dsync.directory_groups g ON g.workos_id = s.group_workos_id
                 JOIN workos_dsync.directory_users u ON u.workos_id = s.user_workos_id
-                WHERE s.op = 'add' AND NOT EXISTS (
-                    SELECT 1 FROM workos_dsync.group_memberships m WHERE m.directory_group_id = g.id AND m.directory_user_id = u.id)
+                WHERE s.op = 'add'
+                ON CONFLICT DO NOTHING
                 RETURNING directory_group_id, directory_user_id
             )
-            -- A new account's groups are in its user.created event.
             INSERT INTO pending_events (type, directory_user_id, user_id, directory_group_id, payload)
             SELECT 'membership.added', a.directory_user_id, u.user_id, a.directory_group_id,
                    jsonb_build_object('user_workos_id', u.workos_id, 'group_workos_id', g.workos_id, 'group', g.name)
             FROM added a JOIN workos_dsync.directory_users u ON u.id = a.directory_user_id
             JOIN workos_dsync.directory_groups g ON g.id = a.directory_group_id
-            WHERE NOT EXISTS (SELECT 1 FROM stage_accounts s WHERE s.account_id = a.directory_user_id AND s.kind = 'create')
             ORDER BY g.workos_id, u.workos_id
             """)
         try await connection.execute("""
