@@ -129,10 +129,13 @@ public struct Plan: Sendable, Hashable {
             && existingAccountMembershipAdds.isEmpty && membershipRemovals.isEmpty
     }
 
+    /// The writes that create accounts.
+    public var newAccountWrites: LazyFilterSequence<[AccountWrite]> { accountWrites.lazy.filter(\.isCreate) }
+
     /// The memberships of the plan's new accounts (their writes' `groupIDs`),
     /// computed as they are read.
     public var newAccountMembershipAdds: some Sequence<Membership> {
-        accountWrites.lazy.filter(\.isCreate).flatMap { write in
+        newAccountWrites.flatMap { write in
             write.groupIDs.lazy.map { Membership(groupWorkOSID: $0, userWorkOSID: write.user.id) }
         }
     }
@@ -146,7 +149,7 @@ public struct Plan: Sendable, Hashable {
 
     /// How many memberships the plan adds.
     public var membershipAddCount: Int {
-        accountWrites.lazy.filter(\.isCreate).reduce(existingAccountMembershipAdds.count) { $0 + $1.groupIDs.count }
+        newAccountWrites.reduce(existingAccountMembershipAdds.count) { $0 + $1.groupIDs.count }
     }
 
     /// The disables that apply now (none while they are held).

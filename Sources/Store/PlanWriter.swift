@@ -297,7 +297,7 @@ struct PlanWriter {
                 into: "stage_memberships", columns: ["op", "group_workos_id", "user_workos_id"],
                 rows: memberships.lazy.map { [op, $0.groupWorkOSID, $0.userWorkOSID] })
         }
-        if plan.accountWrites.contains(where: \.isCreate) { try await stage("create", plan.newAccountMembershipAdds) }
+        if !plan.newAccountWrites.isEmpty { try await stage("create", plan.newAccountMembershipAdds) }
         if !plan.existingAccountMembershipAdds.isEmpty { try await stage("add", plan.existingAccountMembershipAdds) }
         if !plan.membershipRemovals.isEmpty { try await stage("remove", plan.membershipRemovals) }
         // A new account has no memberships yet (it was created by this
