@@ -82,16 +82,16 @@ import WorkOSSimulator
         let app = try await harness.build(DaemonHarness.options(environment: environment))
         #expect(listener.messages.isEmpty, "nothing before run()")
         let daemon = RunningDaemon(app)
-        let petted = await eventually(timeout: .seconds(10)) { listener.messages.filter { $0 == "WATCHDOG=1" }.count >= 3 }
+        let petted = await eventually(timeout: .seconds(30)) { listener.messages.filter { $0 == "WATCHDOG=1" }.count >= 3 }
         #expect(petted)
-        let status = await eventually(timeout: .seconds(10)) { listener.messages.contains { $0.hasPrefix("STATUS=last run: ") } }
+        let status = await eventually(timeout: .seconds(30)) { listener.messages.contains { $0.hasPrefix("STATUS=last run: ") } }
         #expect(status)
         try await daemon.stop()
         let messages = listener.messages
         let ready = try #require(messages.firstIndex { $0.split(separator: "\n").contains("READY=1") })
         let firstPet = try #require(messages.firstIndex(of: "WATCHDOG=1"))
         #expect(ready == 0 && ready < firstPet)
-        let stopping = await eventually(timeout: .seconds(5)) { listener.messages.contains("STOPPING=1") }
+        let stopping = await eventually(timeout: .seconds(30)) { listener.messages.contains("STOPPING=1") }
         #expect(stopping)
         harness.simulator.stop()
     }
@@ -142,7 +142,7 @@ import WorkOSSimulator
         #expect(daemon.app.settings.directories == [harness.simulator.directoryIDs[0]])
         #expect(control.level == .debug)
         // The shorter interval takes effect: a second run follows within seconds.
-        let rerun = try await eventually(timeout: .seconds(15)) {
+        let rerun = try await eventually(timeout: .seconds(30)) {
             try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs") >= 2
         }
         #expect(rerun)
