@@ -74,25 +74,39 @@ struct Orchestrator {
         logger.notice("simulator ready", metadata: ["users": "\(size)", "seconds": "\(generation.seconds)"])
         let target = ScenarioTarget(baseURL: baseURL.absoluteString, apiKey: simulator.apiKey, databaseURL: databaseURL)
         var rows: [ResultRow] = []
-        /// Runs `scenario` `repeats` times and keeps the run with the median wall time; `before`
-        /// prepares each run and returns the number of objects it changed (a churn resync churns
-        /// 1 % anew each time). A full sync runs once: it needs the empty database it starts from.
-        func measure(_ scenario: Scenario, before: (() -> Int)? = nil) async throws {
+        /// Runs `scenario` `repeats` times and keeps the median run; `before` prepares each run
+        /// and returns the number of objects it changed (a churn resync churns 1 % anew each
+        /// time). A full sync runs once: it needs the empty database it starts from.
+        ///
+        /// With `pairedFloor`, each run is preceded by a floor b run and the median is taken by
+        /// their ratio: the machine is shared and its speed drifts by up to a quarter within an
+        /// hour, so a floor measured minutes earlier is not the floor of this run.
+        func measure(_ scenario: Scenario, pairedFloor: Bool = false, before: (() -> Int)? = nil) async throws {
             guard wanted(scenario) else { return }
             let runs = scenario == .fullSync ? 1 : repeats
-            var measured: [(measurement: Measurement, statistics: SimulatorStatistics, changed: Int?)] = []
+            var measured: [(measurement: Measurement, statistics: SimulatorStatistics, changed: Int?, floor: Double?)] = []
             for _ in 0..<max(1, runs) {
                 let changed = before?()
+                var floor: Double?
+                if pairedFloor && wanted(.floorDecode) {
+                    try await settle(databaseURL)
+                    floor = try await ChildProcess.run(.floorDecode, target: target, logger: logger).wallSeconds
+                }
                 try await settle(databaseURL)
                 simulator.resetStatistics()
-                measured.append((try await ChildProcess.run(scenario, target: target, logger: logger), simulator.statistics, changed))
+                let measurement = try await ChildProcess.run(scenario, target: target, logger: logger)
+                measured.append((measurement, simulator.statistics, changed, floor))
             }
-            measured.sort { $0.measurement.wallSeconds < $1.measurement.wallSeconds }
+            measured.sort { $0.measurement.wallSeconds / ($0.floor ?? 1) < $1.measurement.wallSeconds / ($1.floor ?? 1) }
             let median = measured[measured.count / 2]
-            let row = ResultRow(
+            var row = ResultRow(
                 users: size, directories: 1, scenario: scenario, measurement: median.measurement,
                 httpRequests: median.statistics.totalRequests, http429: median.statistics.rateLimited, changedObjects: median.changed)
-            logger.notice("measured", metadata: ["scenario": "\(scenario.rawValue)", "users": "\(size)", "row": "\(row.line)"])
+            row.pairedFloorSeconds = median.floor
+            logger.notice("measured", metadata: [
+                "scenario": "\(scenario.rawValue)", "users": "\(size)", "row": "\(row.line)",
+                "paired_floor_b_s": "\(median.floor.map { String(format: "%.2f", $0) } ?? "-")",
+            ])
             rows.append(row)
         }
         try await measure(.floorFetch)
@@ -100,9 +114,9 @@ struct Orchestrator {
         try await measure(.floorWrite)
         try await measure(.floorWriteWithKeys)
         try await measure(.fullSync)
-        try await measure(.unchangedResync)
+        try await measure(.unchangedResync, pairedFloor: true)
         var churnRound = 0
-        try await measure(.churnResync) {
+        try await measure(.churnResync, pairedFloor: true) {
             churnRound += 1
             return Churn.apply(to: simulator, fraction: 0.01, round: churnRound)
         }

@@ -196,6 +196,7 @@ public enum Planner {
     private static func checkConsistency(_ snapshot: DirectorySnapshot) throws(PlanningError) {
         let directoryID = snapshot.directory.id
         var workosIDByIdpID: [String: String] = [:]
+        workosIDByIdpID.reserveCapacity(snapshot.users.count)
         for user in snapshot.users {
             guard user.directoryID == directoryID else {
                 throw .foreignObject(id: user.id, directoryID: user.directoryID)

@@ -73,21 +73,36 @@ public struct PreparedListing: Sendable {
     /// All users' groups end to end, ascending within each user, and where each user's start.
     private static func groupsOfUsers(_ snapshot: DirectorySnapshot, _ userIndexByID: [String: Int]) -> GroupsOfUsers {
         let sortedGroupIDs = snapshot.memberships.keys.sorted()
-        // Count each user's memberships, then place them: two passes, no per-user arrays.
+        // Each member is looked up once (a string hash per membership, 5M at 1M users): its
+        // user's position, group by group in rank order, -1 for an id that is not a listed user.
+        var memberIndices: [Int32] = []
+        memberIndices.reserveCapacity(snapshot.memberships.values.reduce(0) { $0 + $1.count })
         var starts = [Int](repeating: 0, count: snapshot.users.count + 1)
-        for userIDs in snapshot.memberships.values {
-            for userID in userIDs { if let index = userIndexByID[userID] { starts[index + 1] += 1 } }
+        for groupID in sortedGroupIDs {
+            for userID in snapshot.memberships[groupID] ?? [] {
+                guard let index = userIndexByID[userID] else {
+                    memberIndices.append(-1)
+                    continue
+                }
+                memberIndices.append(Int32(index))
+                starts[index + 1] += 1
+            }
         }
+        // Count each user's memberships, then place them: two passes, no per-user arrays.
         for index in snapshot.users.indices { starts[index + 1] += starts[index] }
         var ranks = [Int32](repeating: 0, count: starts[snapshot.users.count])
         var next = starts
+        var position = 0
         for (rank, groupID) in sortedGroupIDs.enumerated() {
-            for userID in snapshot.memberships[groupID] ?? [] {
-                guard let index = userIndexByID[userID] else { continue }
+            let members = snapshot.memberships[groupID]?.count ?? 0
+            for memberIndex in memberIndices[position..<position + members] where memberIndex >= 0 {
+                let index = Int(memberIndex)
                 ranks[next[index]] = Int32(rank)
                 next[index] += 1
             }
+            position += members
         }
+        memberIndices = []
         // Groups are placed in ascending order, so each user's are sorted; a
         // hand-built snapshot may list a member twice: kept once, compacted in
         // place (a user's groups only ever move towards the front).

@@ -13,7 +13,7 @@ import Testing
             try? FileManager.default.removeItem(at: results)
             try? FileManager.default.removeItem(at: log)
         }
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = bench
         process.arguments = [
@@ -55,6 +55,13 @@ import Testing
         for scenario in rowByScenario.keys {
             #expect((measured(scenario, "wallSeconds") ?? 0) > 0, "\(scenario) has no wall time")
             #expect((measured(scenario, "peakRSSBytes") ?? 0) > 0, "\(scenario) has no peak RSS")
+        }
+        // Each resync's ratio is to the floor b run paired with it, not to the one at the start.
+        for scenario in ["unchanged-resync", "churn-resync"] {
+            let row = try #require(rowByScenario[scenario])
+            let paired = try #require((row["pairedFloorSeconds"] as? NSNumber)?.doubleValue, "\(scenario) has no paired floor b run")
+            let ratio = try #require((row["ratioToFloor"] as? NSNumber)?.doubleValue)
+            #expect(paired > 0 && abs(ratio - (measured(scenario, "wallSeconds") ?? 0) / paired) < 1e-9)
         }
         #expect(document["eventsLatency"] as? String != nil)
     }
