@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Synchronization
 
 /// `dsync-bench`: floors, full sync, unchanged and churned resyncs, throttling, peak RSS.
 @main
@@ -81,7 +82,14 @@ struct DsyncBench: AsyncParsableCommand {
                 })
             },
             logger: logger)
-        let results = try await orchestrator.run()
+        let results: BenchResults
+        do {
+            results = try await orchestrator.run()
+        } catch {
+            // Interrupted: the signal handler is stopping the server and exits when done.
+            while Orchestrator.interrupted.load(ordering: .sequentiallyConsistent) { try? await Task.sleep(for: .seconds(1)) }
+            throw error
+        }
         print(ReportFormatter.text(results))
         if let json {
             let encoder = JSONEncoder()

@@ -74,7 +74,8 @@ public struct PreparedListing: Sendable {
     private static func groupsOfUsers(_ snapshot: DirectorySnapshot, _ userIndexByID: [String: Int]) -> GroupsOfUsers {
         let sortedGroupIDs = snapshot.memberships.keys.sorted()
         // Each member is looked up once (a string hash per membership, 5M at 1M users): its
-        // user's position, group by group in rank order, -1 for an id that is not a listed user.
+        // user's position, group by group in rank order, -1 for an id that is not a listed user;
+        // each user's memberships are counted on the way, then placed: no per-user arrays.
         var memberIndices: [Int32] = []
         memberIndices.reserveCapacity(snapshot.memberships.values.reduce(0) { $0 + $1.count })
         var starts = [Int](repeating: 0, count: snapshot.users.count + 1)
@@ -88,7 +89,6 @@ public struct PreparedListing: Sendable {
                 starts[index + 1] += 1
             }
         }
-        // Count each user's memberships, then place them: two passes, no per-user arrays.
         for index in snapshot.users.indices { starts[index + 1] += starts[index] }
         var ranks = [Int32](repeating: 0, count: starts[snapshot.users.count])
         var next = starts

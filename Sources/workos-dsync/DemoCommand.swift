@@ -42,20 +42,12 @@ struct DemoCommand: AsyncParsableCommand {
         var logger = Logger(label: "workos-dsync.demo")
         logger.logLevel = .error
         // Ctrl-C or SIGTERM: stop the throwaway PostgreSQL and the simulator before leaving.
-        let signals = [SIGINT, SIGTERM]
-        for number in signals { _ = signal(number, SIG_IGN) }
-        let queue = DispatchQueue(label: "workos-dsync.demo.signals")
-        let sources = signals.map { number -> any DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                demoInterrupted.store(true, ordering: .sequentiallyConsistent)
-                printError("\nworkos-dsync demo: interrupted; cleaning up.")
-                Demo.cleanUpNow()
-                fflush(nil)
-                Glibc.exit(130)
-            }
-            source.resume()
-            return source
+        let sources = TerminationSignals.handle(label: "workos-dsync.demo.signals") { _ in
+            demoInterrupted.store(true, ordering: .sequentiallyConsistent)
+            printError("\nworkos-dsync demo: interrupted; cleaning up.")
+            Demo.cleanUpNow()
+            fflush(nil)
+            Glibc.exit(130)
         }
         defer { sources.forEach { $0.cancel() } }
         var configuration = Demo.Configuration()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Dispatch
 import Foundation
 import Glibc
@@ -99,16 +100,8 @@ struct SimulateCommand: AsyncParsableCommand {
 
     /// Suspends until SIGINT or SIGTERM arrives; returns its number.
     static func waitForTerminationSignal() async -> Int32 {
-        let signals = [SIGINT, SIGTERM]
-        for number in signals { _ = Glibc.signal(number, SIG_IGN) }
         let latch = SignalLatch()
-        let queue = DispatchQueue(label: "workos-dsync.simulate.signals")
-        let sources = signals.map { number -> any DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { latch.fire(number) }
-            source.resume()
-            return source
-        }
+        let sources = TerminationSignals.handle(label: "workos-dsync.simulate.signals") { latch.fire($0) }
         let received = await withCheckedContinuation { latch.wait($0) }
         for source in sources { source.cancel() }
         return received

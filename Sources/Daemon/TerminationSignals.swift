@@ -1,0 +1,20 @@
+public import Dispatch
+import Glibc
+
+/// SIGINT and SIGTERM delivered to a handler on a queue of its own instead of
+/// ending the process, so that a command can clean up first (stop a throwaway
+/// PostgreSQL, a simulator) — for the demo, `simulate` and the benchmark. The
+/// daemon itself (`run`) leaves its signals to service lifecycle.
+public enum TerminationSignals {
+    /// Handles both signals until the returned sources are cancelled.
+    public static func handle(label: String, _ handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
+        let queue = DispatchQueue(label: label)
+        return [SIGINT, SIGTERM].map { number in
+            _ = signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { handler(number) }
+            source.resume()
+            return source
+        }
+    }
+}
