@@ -6,7 +6,8 @@ import Glibc
 /// PostgreSQL, a simulator) — for the demo, `simulate` and the benchmark. The
 /// daemon itself (`run`) leaves its signals to service lifecycle.
 public enum TerminationSignals {
-    /// Handles both signals until the returned sources are cancelled.
+    /// Handles both signals until the returned sources are cancelled; after that
+    /// they stay ignored (the command is finishing by then).
     public static func handle(label: String, _ handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
         let queue = DispatchQueue(label: label)
         return [SIGINT, SIGTERM].map { number in
