@@ -92,7 +92,9 @@ final class RunningDaemon: Sendable {
 }
 
 /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// The default is generous on purpose: in CI's parallel phase on two cores a first sync of a
+/// few dozen users has taken over 20 s; unloaded these conditions hold within a second or two.
+func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

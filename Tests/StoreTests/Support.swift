@@ -68,7 +68,7 @@ func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
 }
 
 /// Waits until `condition` holds (polling), or throws after `timeout` seconds.
-func eventually(timeout: Double = 10, _ condition: () async throws -> Bool) async throws {
+func eventually(timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return }
