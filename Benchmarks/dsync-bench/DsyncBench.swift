@@ -1,7 +1,7 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
-import Synchronization
 
 /// `dsync-bench`: floors, full sync, unchanged and churned resyncs, throttling, peak RSS.
 @main
@@ -86,8 +86,8 @@ struct DsyncBench: AsyncParsableCommand {
         do {
             results = try await orchestrator.run()
         } catch {
-            // Interrupted: the signal handler is stopping the server and exits when done.
-            while Orchestrator.interrupted.load(ordering: .sequentiallyConsistent) { try? await Task.sleep(for: .seconds(1)) }
+            // Interrupted: the run failed because the handler stopped its server; it exits when done.
+            await TerminationSignals.waitForHandlerAfterSignal()
             throw error
         }
         print(ReportFormatter.text(results))

@@ -2,7 +2,6 @@ import Daemon
 import Foundation
 import Logging
 import Store
-import Synchronization
 import WorkOSSimulator
 
 /// The parent process: a throwaway PostgreSQL and the simulator, one child process per scenario.
@@ -17,17 +16,12 @@ struct Orchestrator {
 
     func wanted(_ scenario: Scenario) -> Bool { only?.contains(scenario) ?? true }
 
-    /// Set by the signal handler before it stops the server: the run then fails
-    /// with a lost connection, and the handler, not that error, ends the process.
-    static let interrupted = Atomic<Bool>(false)
-
     func run() async throws -> BenchResults {
         let postgres = try await ThrowawayPostgres.start(logger: logger)
         defer { postgres.stop() }
         // Interrupted (Ctrl-C, SIGTERM): the throwaway server must not outlive the bench, or its
         // leftover work skews the next run's figures.
         let signals = TerminationSignals.handle(label: "dsync-bench.signals") { [logger] number in
-            Self.interrupted.store(true, ordering: .sequentiallyConsistent)
             logger.error("interrupted: stopping the throwaway PostgreSQL", metadata: ["signal": "\(number)"])
             postgres.stop()
             exit(128 + number)

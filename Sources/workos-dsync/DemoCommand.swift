@@ -4,10 +4,6 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
-import Synchronization
-
-/// Set by the demo's SIGINT/SIGTERM handler while it cleans up.
-private let demoInterrupted = Atomic<Bool>(false)
 
 /// `workos-dsync demo`: the one-command tour on a throwaway PostgreSQL and the bundled simulator.
 struct DemoCommand: AsyncParsableCommand {
@@ -43,7 +39,6 @@ struct DemoCommand: AsyncParsableCommand {
         logger.logLevel = .error
         // Ctrl-C or SIGTERM: stop the throwaway PostgreSQL and the simulator before leaving.
         let sources = TerminationSignals.handle(label: "workos-dsync.demo.signals") { _ in
-            demoInterrupted.store(true, ordering: .sequentiallyConsistent)
             printError("\nworkos-dsync demo: interrupted; cleaning up.")
             Demo.cleanUpNow()
             fflush(nil)
@@ -58,7 +53,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             // Interrupted: the tour failed because its server was stopped; the
             // signal handler finishes the cleanup and exits 130.
-            while demoInterrupted.load(ordering: .sequentiallyConsistent) { try? await Task.sleep(for: .seconds(1)) }
+            await TerminationSignals.waitForHandlerAfterSignal()
             printError("workos-dsync demo failed: \(error)")
             throw ExitStatus.error.exitCode
         }
