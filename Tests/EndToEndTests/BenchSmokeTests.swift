@@ -66,14 +66,18 @@ import Testing
         #expect(document["eventsLatency"] as? String != nil)
     }
 
-    @Test func anInterruptedBenchLeavesNoPostgreSQLBehind() async throws {
+    /// Synchronous on purpose: between start and signal the test holds its thread
+    /// (a suspended test could wait for a free cooperative thread longer than the
+    /// bench runs, when the parallel phase loads the machine).
+    @Test func anInterruptedBenchLeavesNoPostgreSQLBehind() throws {
         let bench = try CrashTests.binary().deletingLastPathComponent().appendingPathComponent("dsync-bench")
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("bench-interrupted-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = bench
-        process.arguments = ["--users", "20000", "--repeats", "1", "--only", "floor-decode"]
+        // Nine floor runs of 20k users: minutes of work, so it is mid-run when signalled.
+        process.arguments = ["--users", "20000", "--repeats", "9", "--only", "floor-decode"]
         var environment = ProcessInfo.processInfo.environment
         environment["no_proxy"] = "127.0.0.1,localhost,::1"
         environment["DSYNC_BENCH_LOG"] = "info"
@@ -86,8 +90,9 @@ import Testing
         // Once the simulator is up (the server started before it), mid-run.
         let deadline = ContinuousClock.now + .seconds(60)
         while !logText().contains("simulator ready") && ContinuousClock.now < deadline && process.isRunning {
-            try await Task.sleep(for: .milliseconds(100))
+            Thread.sleep(forTimeInterval: 0.1)
         }
+        #expect(process.isRunning, "the bench ended before it was signalled:\n\(logText().suffix(2_000))")
         let directory = logText().split(separator: " ").first { $0.hasPrefix("postgres.directory=") }
             .map { String($0.dropFirst("postgres.directory=".count)) }
         let serverDirectory = try #require(directory, "no server started:\n\(logText().suffix(2_000))")
