@@ -87,34 +87,44 @@ struct Orchestrator {
         /// and returns the number of objects it changed (a churn resync churns 1 % anew each
         /// time). A full sync runs once: it needs the empty database it starts from.
         ///
-        /// With `pairedFloor`, each run is preceded by a floor b run and the median is taken by
-        /// their ratio: the machine is shared and its speed drifts by up to a quarter within an
-        /// hour, so a floor measured minutes earlier is not the floor of this run.
+        /// With `pairedFloor`, each run is bracketed by floor b runs on the same listing, one just
+        /// before and one just after, its floor is their mean, and the median is taken by the
+        /// ratio to it: the machine is shared and its speed drifts by up to a quarter within an
+        /// hour (steadily, over minutes), so a floor measured earlier is not the floor of this
+        /// run, and one measured only before it is biased by the drift during the run.
         func measure(_ scenario: Scenario, pairedFloor: Bool = false, before: (() -> Int)? = nil) async throws {
             guard wanted(scenario) else { return }
             let runs = scenario == .fullSync ? 1 : repeats
-            var measured: [(measurement: Measurement, statistics: SimulatorStatistics, changed: Int?, floor: Double?)] = []
+            let bracketed = pairedFloor && wanted(.floorDecode)
+            func floorB() async throws -> Double {
+                try await settle(databaseURL)
+                return try await ChildProcess.run(.floorDecode, target: target, logger: logger).wallSeconds
+            }
+            var measured: [(measurement: Measurement, statistics: SimulatorStatistics, changed: Int?, floors: [Double])] = []
             for _ in 0..<max(1, runs) {
                 let changed = before?()
-                var floor: Double?
-                if pairedFloor && wanted(.floorDecode) {
-                    try await settle(databaseURL)
-                    floor = try await ChildProcess.run(.floorDecode, target: target, logger: logger).wallSeconds
-                }
+                var floors: [Double] = []
+                if bracketed { floors.append(try await floorB()) }
                 try await settle(databaseURL)
                 simulator.resetStatistics()
                 let measurement = try await ChildProcess.run(scenario, target: target, logger: logger)
-                measured.append((measurement, simulator.statistics, changed, floor))
+                let statistics = simulator.statistics
+                if bracketed { floors.append(try await floorB()) }
+                measured.append((measurement, statistics, changed, floors))
             }
-            measured.sort { $0.measurement.wallSeconds / ($0.floor ?? 1) < $1.measurement.wallSeconds / ($1.floor ?? 1) }
+            func floor(_ floors: [Double]) -> Double? { floors.isEmpty ? nil : floors.reduce(0, +) / Double(floors.count) }
+            measured.sort {
+                $0.measurement.wallSeconds / (floor($0.floors) ?? 1) < $1.measurement.wallSeconds / (floor($1.floors) ?? 1)
+            }
             let median = measured[measured.count / 2]
             var row = ResultRow(
                 users: size, directories: 1, scenario: scenario, measurement: median.measurement,
                 httpRequests: median.statistics.totalRequests, http429: median.statistics.rateLimited, changedObjects: median.changed)
-            row.pairedFloorSeconds = median.floor
+            row.pairedFloorSeconds = floor(median.floors)
+            row.bracketingFloorsSeconds = median.floors.isEmpty ? nil : median.floors
             logger.notice("measured", metadata: [
                 "scenario": "\(scenario.rawValue)", "users": "\(size)", "row": "\(row.line)",
-                "paired_floor_b_s": "\(median.floor.map { String(format: "%.2f", $0) } ?? "-")",
+                "floors_b_s": "\(median.floors.isEmpty ? "-" : median.floors.map { String(format: "%.2f", $0) }.joined(separator: ","))",
             ])
             rows.append(row)
         }

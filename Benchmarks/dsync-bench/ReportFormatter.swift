@@ -47,7 +47,7 @@ enum ReportFormatter {
             - Load average (1/5/15 min): \(results.loadAverageAtStart) at the start, \(results.loadAverageAtEnd) at the end (the machine is shared: wall times above 1 CPU per core are skewed)
             - PostgreSQL: throwaway server (fsync off), the simulator on loopback in the parent process; each scenario runs in its own child process (CPU time and peak RSS are the child's: the daemon's side only).
             - Floors, the unchanged and the 1 % churn resync (a fresh 1 % churn before each run): median of several runs (`--repeats`); the full sync (it needs an empty database) and the five-directory scenarios run once.
-            - Each resync run is paired with a floor b run made just before it, and its ratio is to that floor (the median run is the one with the median ratio): the machine's speed drifts by up to a quarter within an hour, so a floor measured at the start is not the floor of a run made twenty minutes later. The floor b row is the separate run at the start.
+            - Each resync run is bracketed by two floor b runs on the same listing, one just before and one just after, and its ratio is to their mean (the median run is the one with the median ratio): the machine's speed drifts by up to a quarter within an hour, steadily, so a floor measured at the start is not the floor of a run made twenty minutes later, and a floor taken only before a run is biased by the drift during it. The floor b row is the separate run at the start.
             - Data: 1 directory per size, 1 group per 200 users (at least 10), skewed memberships, embedded groups off (memberships by per-group listing).
 
             | \(headers.joined(separator: " | ")) |

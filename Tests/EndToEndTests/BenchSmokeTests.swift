@@ -56,12 +56,17 @@ import Testing
             #expect((measured(scenario, "wallSeconds") ?? 0) > 0, "\(scenario) has no wall time")
             #expect((measured(scenario, "peakRSSBytes") ?? 0) > 0, "\(scenario) has no peak RSS")
         }
-        // Each resync's ratio is to the floor b run paired with it, not to the one at the start.
+        // Each resync's ratio is to the mean of the floor b runs just before and just after it,
+        // not to the one at the start.
         for scenario in ["unchanged-resync", "churn-resync"] {
             let row = try #require(rowByScenario[scenario])
-            let paired = try #require((row["pairedFloorSeconds"] as? NSNumber)?.doubleValue, "\(scenario) has no paired floor b run")
+            let floors = try #require(row["bracketingFloorsSeconds"] as? [NSNumber], "\(scenario) has no bracketing floor b runs")
+                .map(\.doubleValue)
+            #expect(floors.count == 2 && floors.allSatisfy { $0 > 0 })
+            let paired = try #require((row["pairedFloorSeconds"] as? NSNumber)?.doubleValue)
+            #expect(abs(paired - floors.reduce(0, +) / 2) < 1e-9)
             let ratio = try #require((row["ratioToFloor"] as? NSNumber)?.doubleValue)
-            #expect(paired > 0 && abs(ratio - (measured(scenario, "wallSeconds") ?? 0) / paired) < 1e-9)
+            #expect(abs(ratio - (measured(scenario, "wallSeconds") ?? 0) / paired) < 1e-9)
         }
         #expect(document["eventsLatency"] as? String != nil)
     }
