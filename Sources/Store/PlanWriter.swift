@@ -37,6 +37,7 @@ struct PlanWriter {
                 status text NOT NULL, custom_attributes jsonb, role_slug text, fingerprint text NOT NULL,
                 workos_updated_at timestamptz, email_changed boolean NOT NULL, old_email text, group_ids text[] NOT NULL
             ) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE released_idp_ids (account_id uuid NOT NULL, idp_id text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE account_changes (
                 account_id uuid NOT NULL, kind text NOT NULL, changed jsonb NOT NULL, disabled boolean NOT NULL
             ) ON COMMIT DROP;
@@ -114,6 +115,7 @@ struct PlanWriter {
                 "role_slug", "fingerprint", "workos_updated_at", "email_changed", "old_email", "group_ids",
             ],
             rows: plan.accountWrites.lazy.map(stageRow))
+        try await releaseReusedIdpIDs()
         // New persons first, then the accounts that point at them.
         try await connection.execute("""
             INSERT INTO workos_dsync.users (id, email, first_name, last_name, status, disabled_at)
@@ -167,7 +169,8 @@ struct PlanWriter {
                 SELECT s.kind, o.id, o.user_id, s.workos_id, s.email_changed, o.disable_reason IS NOT NULL AS disabled,
                        jsonb_strip_nulls(jsonb_build_object(
                     'workos_id', CASE WHEN o.workos_id IS DISTINCT FROM s.workos_id THEN jsonb_build_array(o.workos_id, s.workos_id) END,
-                    'idp_id', CASE WHEN o.idp_id IS DISTINCT FROM s.idp_id THEN jsonb_build_array(o.idp_id, s.idp_id) END,
+                    'idp_id', CASE WHEN coalesce(r.idp_id, o.idp_id) IS DISTINCT FROM s.idp_id
+                        THEN jsonb_build_array(coalesce(r.idp_id, o.idp_id), s.idp_id) END,
                     'first_name', CASE WHEN o.first_name IS DISTINCT FROM s.first_name THEN jsonb_build_array(o.first_name, s.first_name) END,
                     'last_name', CASE WHEN o.last_name IS DISTINCT FROM s.last_name THEN jsonb_build_array(o.last_name, s.last_name) END,
                     'username', CASE WHEN o.username IS DISTINCT FROM s.username THEN jsonb_build_array(o.username, s.username) END,
@@ -178,6 +181,7 @@ struct PlanWriter {
                         THEN jsonb_build_array(o.custom_attributes, s.custom_attributes) END
                 )) AS changed
                 FROM old o JOIN stage_accounts s ON s.account_id = o.id
+                LEFT JOIN released_idp_ids r ON r.account_id = o.id
             ), recorded AS (
                 INSERT INTO account_changes (account_id, kind, changed, disabled)
                 SELECT id, kind, changed, disabled FROM changes
@@ -214,6 +218,36 @@ struct PlanWriter {
             WHERE p.id = d.user_id AND s.kind IN ('update', 'reactivate') AND (d.status = 'active' OR c.disabled)
               AND p.anonymized_at IS NULL
               AND (p.email, p.first_name, p.last_name) IS DISTINCT FROM (s.email, s.first_name, s.last_name)
+            """)
+    }
+
+    /// An `idp_id` is unique within a directory, and PostgreSQL checks that row
+    /// by row, so an account may only take an `idp_id` once no other account
+    /// holds it. The IdP can reuse one (an employee number given to a new
+    /// hire, two ids swapped by a correction): each account that holds an
+    /// `idp_id` a written account takes first gets a unique placeholder,
+    /// `<idp_id> (released <account id>)`. Accounts written in this run then
+    /// get their listed `idp_id` (their `user.updated` event shows the change
+    /// from the original); any other (a deleted user's) keeps the placeholder
+    /// and gets a `user.updated` event with reason `idp_id_reused`, so a
+    /// rehire by that `idp_id` can no longer reach the old account.
+    private func releaseReusedIdpIDs() async throws {
+        try await connection.execute("""
+            WITH released AS (
+                UPDATE workos_dsync.directory_users d
+                SET idp_id = d.idp_id || ' (released ' || d.id::text || ')', updated_at = now()
+                FROM stage_accounts s
+                WHERE d.directory_id = \(directoryID) AND s.idp_id <> '' AND d.idp_id = s.idp_id AND d.id <> s.account_id
+                RETURNING d.id, d.user_id, d.workos_id, s.idp_id AS original, d.idp_id AS placeholder
+            ), recorded AS (
+                INSERT INTO released_idp_ids (account_id, idp_id) SELECT id, original FROM released
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
+            SELECT 'user.updated', r.id, r.user_id, 'idp_id_reused',
+                   jsonb_build_object('workos_id', r.workos_id, 'changed',
+                       jsonb_build_object('idp_id', jsonb_build_array(r.original, r.placeholder)))
+            FROM released r WHERE NOT EXISTS (SELECT 1 FROM stage_accounts s WHERE s.account_id = r.id)
+            ORDER BY r.workos_id
             """)
     }
 

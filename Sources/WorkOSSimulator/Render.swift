@@ -129,6 +129,7 @@ enum Render {
             previous.append(("email", .optional(before.email)))
             previous.append(("emails", emails(before)))
         }
+        if before.idpID != after.idpID { previous.append(("idp_id", .string(before.idpID))) }
         if before.firstName != after.firstName { previous.append(("first_name", .optional(before.firstName))) }
         if before.lastName != after.lastName { previous.append(("last_name", .optional(before.lastName))) }
         if before.username != after.username { previous.append(("username", .optional(before.username))) }

@@ -155,6 +155,12 @@ public final class WorkOSSimulator: Sendable {
         }
     }
 
+    /// Sets the user's `idp_id` (`dsync.user.updated`): an IdP that reuses an external id,
+    /// such as an employee number, or two ids swapped by a correction.
+    public func changeIdpID(_ id: String, to idpID: String) {
+        state.withLock { $0.updateUserRecord(id) { $0.idpID = idpID } }
+    }
+
     /// Sets any `state` value, e.g. legacy `suspended` (`dsync.user.updated`).
     public func setUserState(_ id: String, _ value: String) {
         state.withLock { $0.updateUserRecord(id) { $0.state = value } }
