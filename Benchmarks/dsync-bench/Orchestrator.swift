@@ -112,15 +112,15 @@ struct Orchestrator {
                 if bracketed { floors.append(try await floorB()) }
                 measured.append((measurement, statistics, changed, floors))
             }
-            func floor(_ floors: [Double]) -> Double? { floors.isEmpty ? nil : floors.reduce(0, +) / Double(floors.count) }
+            func meanFloor(_ floors: [Double]) -> Double? { floors.isEmpty ? nil : floors.reduce(0, +) / Double(floors.count) }
             measured.sort {
-                $0.measurement.wallSeconds / (floor($0.floors) ?? 1) < $1.measurement.wallSeconds / (floor($1.floors) ?? 1)
+                $0.measurement.wallSeconds / (meanFloor($0.floors) ?? 1) < $1.measurement.wallSeconds / (meanFloor($1.floors) ?? 1)
             }
             let median = measured[measured.count / 2]
             var row = ResultRow(
                 users: size, directories: 1, scenario: scenario, measurement: median.measurement,
                 httpRequests: median.statistics.totalRequests, http429: median.statistics.rateLimited, changedObjects: median.changed)
-            row.pairedFloorSeconds = floor(median.floors)
+            row.pairedFloorSeconds = meanFloor(median.floors)
             row.bracketingFloorsSeconds = median.floors.isEmpty ? nil : median.floors
             logger.notice("measured", metadata: [
                 "scenario": "\(scenario.rawValue)", "users": "\(size)", "row": "\(row.line)",
