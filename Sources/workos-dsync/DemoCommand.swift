@@ -38,11 +38,11 @@ struct DemoCommand: AsyncParsableCommand {
         var logger = Logger(label: "workos-dsync.demo")
         logger.logLevel = .error
         // Ctrl-C or SIGTERM: stop the throwaway PostgreSQL and the simulator before leaving.
-        let sources = TerminationSignals.handle(label: "workos-dsync.demo.signals") { _ in
+        let sources = TerminationSignals.handle(label: "workos-dsync.demo.signals") { number in
             printError("\nworkos-dsync demo: interrupted; cleaning up.")
             Demo.cleanUpNow()
             fflush(nil)
-            Glibc.exit(130)
+            Glibc.exit(128 + number)
         }
         defer { sources.forEach { $0.cancel() } }
         var configuration = Demo.Configuration()
@@ -52,7 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
             _ = try await Demo.run(configuration, logger: logger) { line in print(line) }
         } catch {
             // Interrupted: the tour failed because its server was stopped; the
-            // signal handler finishes the cleanup and exits 130.
+            // signal handler finishes the cleanup and exits 128 + the signal (130, 143).
             await TerminationSignals.waitForHandlerAfterSignal()
             printError("workos-dsync demo failed: \(error)")
             throw ExitStatus.error.exitCode
