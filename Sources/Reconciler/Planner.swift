@@ -59,11 +59,14 @@ public enum Planner {
                     groupIDs: groupIDs, fingerprint: fingerprint))
                 continue
             }
-            let account = stored.accounts[accountIndex]
-            if account.status == .active && !user.state.isActive {
-                plan.disables.append(AccountDisable(account: account, reason: .inactive))
+            // The account is read in place until it is written: copying it (three
+            // strings retained and released) for every unchanged user cost a
+            // twentieth of an unchanged resync's planning.
+            if stored.accounts[accountIndex].status == .active && !user.state.isActive {
+                plan.disables.append(AccountDisable(account: stored.accounts[accountIndex], reason: .inactive))
             }
-            guard let kind = writeKind(account: account, user: user, fingerprint: fingerprint) else { continue }
+            guard let kind = writeKind(account: stored.accounts[accountIndex], user: user, fingerprint: fingerprint) else { continue }
+            let account = stored.accounts[accountIndex]
             plan.accountWrites.append(AccountWrite(
                 kind: kind, accountID: account.id, user: user, groupIDs: groupIDs, fingerprint: fingerprint,
                 emailChange: account.email == user.email ? nil : EmailChange(old: account.email, new: user.email),
@@ -78,8 +81,8 @@ public enum Planner {
             }
         }
 
-        for (index, account) in stored.accounts.enumerated() where !matchedAccount[index] && account.status == .active {
-            plan.disables.append(AccountDisable(account: account, reason: .missing))
+        for index in stored.accounts.indices where !matchedAccount[index] && stored.accounts[index].status == .active {
+            plan.disables.append(AccountDisable(account: stored.accounts[index], reason: .missing))
         }
 
         planGroups(snapshot.groups, stored: stored.groups, into: &plan)
@@ -134,9 +137,8 @@ public enum Planner {
                 if let email = users[userIndex].email { needed.linkEmails.append(email) }
                 continue
             }
-            let account = accounts[accountIndex]
-            if writeKind(account: account, user: users[userIndex], fingerprint: listing.fingerprints[userIndex]) != nil {
-                needed.membershipsOf.append(account.id)
+            if writeKind(account: accounts[accountIndex], user: users[userIndex], fingerprint: listing.fingerprints[userIndex]) != nil {
+                needed.membershipsOf.append(accounts[accountIndex].id)
             }
         }
         return needed
@@ -149,8 +151,8 @@ public enum Planner {
         let users = listing.snapshot.users
         var matchedAccount = [Bool](repeating: false, count: accounts.count)
         var matchOfUser = [Int?](repeating: nil, count: users.count)
-        for (index, account) in accounts.enumerated() {
-            if let userIndex = listing.userIndex(id: account.workosID) {
+        for index in accounts.indices {
+            if let userIndex = listing.userIndex(id: accounts[index].workosID) {
                 matchOfUser[userIndex] = index
                 matchedAccount[index] = true
             }

@@ -105,8 +105,34 @@ extension UUID: PostgresDecodable {
     public static func decode(postgresText text: String?, typeOID: UInt32, column: String) throws -> UUID {
         let text = try PostgresDecodingError.require(text, Self.self, column: column, typeOID: typeOID)
         try PostgresDecodingError.check(typeOID, in: [PostgresTypeOID.uuid], Self.self, column: column)
-        guard let value = UUID(uuidString: text) else { throw PostgresDecodingError.unparseable(Self.self, column: column, typeOID: typeOID) }
+        guard let value = canonical(text) ?? UUID(uuidString: text) else {
+            throw PostgresDecodingError.unparseable(Self.self, column: column, typeOID: typeOID)
+        }
         return value
+    }
+
+    /// PostgreSQL's output form, 8-4-4-4-12 lowercase hex digits, read
+    /// directly (anything else is left to Foundation): `UUID(uuidString:)`
+    /// goes through `sscanf` and took half the time of reading a directory's
+    /// accounts (two UUIDs a row).
+    static func canonical(_ text: String) -> UUID? {
+        guard text.utf8.count == 36 else { return nil }
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &value) { output -> Bool in
+            var nibbles = 0
+            for (position, byte) in text.utf8.enumerated() {
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    guard byte == UInt8(ascii: "-") else { return false }
+                    continue
+                }
+                let digit: UInt8 = byte &- 0x30 < 10 ? byte &- 0x30 : byte &- 0x61 < 6 ? byte &- 0x61 &+ 10 : 0xFF
+                guard digit != 0xFF else { return false }
+                output[nibbles / 2] |= nibbles % 2 == 0 ? digit << 4 : digit
+                nibbles += 1
+            }
+            return true
+        }
+        return parsed ? UUID(uuid: value) : nil
     }
 }
 

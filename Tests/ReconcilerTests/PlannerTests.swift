@@ -234,6 +234,23 @@ import WorkOS
         #expect(Fingerprint.of(group: group).hex == "d5d503ea3c83cddf037861c38aec4876")
     }
 
+    /// Fingerprints hash text below U+0300 without normalising it: that text must already be NFC.
+    @Test func textBelowTheCombiningMarksIsAlreadyNFC() {
+        let scalars = (0..<0x300).compactMap(Unicode.Scalar.init(_:))
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: scalars)
+        text.append(contentsOf: scalars.reversed())
+        let string = String(text)
+        #expect(string.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(string.unicodeScalars))
+        #expect(string.utf8.allSatisfy { $0 < 0xCC } && "\u{0300}".utf8.first == 0xCC)
+        // What normalisation does change starts at U+0300: a decomposed é still equals the composed one.
+        var decomposed = user(1)
+        decomposed.lastName = "Andre\u{0301}"
+        var composed = user(1)
+        composed.lastName = "Andr\u{00E9}"
+        #expect(Fingerprint.of(user: decomposed, groupIDs: []) == Fingerprint.of(user: composed, groupIDs: []))
+    }
+
     @Test func fingerprintsAreStableAndSeeEveryField() {
         let base = user(1)
         #expect(Fingerprint.of(user: base, groupIDs: ["b", "a"]) == Fingerprint.of(user: base, groupIDs: ["a", "b"]))

@@ -75,6 +75,29 @@ import Testing
         #expect(try await connection.query("SELECT \(Data([0, 0]))::bytea AS b")[0].decode(Data.self, "b") == Data([0, 0]))
     }
 
+    @Test func uuidsAreReadInPostgreSQLsFormAndOthersRefused() async throws {
+        let (_, connection) = try await freshDatabase("values_uuids", migrated: false)
+        // The server's own output form, for many values: each equals Foundation's reading of it.
+        let rows = try await connection.query("SELECT gen_random_uuid() AS u, 'ffffffff-0000-4000-8abc-00000000000a'::uuid AS fixed FROM generate_series(1, 2000)")
+        for row in rows {
+            let text = try #require(row.text("u") ?? nil)
+            #expect(try row.decode(UUID.self, "u") == UUID(uuidString: text))
+        }
+        #expect(try rows.first?.decode(UUID.self, "fixed") == UUID(uuidString: "FFFFFFFF-0000-4000-8ABC-00000000000A"))
+        func decode(_ text: String) -> UUID? {
+            try? UUID.decode(postgresText: text, typeOID: PostgresTypeOID.uuid, column: "id")
+        }
+        let id = UUID()
+        #expect(decode(id.uuidString) == id, "upper case")
+        #expect(decode(id.uuidString.lowercased()) == id)
+        for malformed in [
+            "", String(id.uuidString.dropLast()), id.uuidString + "0", "g" + id.uuidString.dropFirst(),
+            id.uuidString.replacingOccurrences(of: "-", with: "_"), String(id.uuidString.filter { $0 != "-" }),
+        ] {
+            #expect(decode(malformed) == nil, "\(malformed) was read as a UUID")
+        }
+    }
+
     @Test func bytesAreValidatedNotRepaired() throws {
         #expect(try PostgresText.validated(utf8: Array("é🧑🏽‍💻".utf8), column: "name") == "é🧑🏽‍💻")
         #expect((try? PostgresText.validated(utf8: [0x61, 0xC3], column: "name")) == nil, "a truncated sequence is refused")
