@@ -118,22 +118,28 @@ struct PlanWriter {
         try await releaseReusedIdpIDs()
         // A statement runs only when the plan has rows of its kind: each one
         // scans the whole staging table (1 s at 100k accounts for nothing).
-        let writes = WriteKinds(plan.accountWrites)
+        let writes = writeKinds
         if writes.creates { try await writeNewAccounts(newPersons: writes.newPersons, conflicts: writes.conflicts) }
         guard writes.changes else { return }
         try await writeChangedAccounts(emailChanges: writes.emailChanges)
     }
 
-    /// Which kinds of account write a plan has.
+    /// Which kinds of account write the plan has.
+    private var writeKinds: WriteKinds { WriteKinds(plan.accountWrites) }
+
     private struct WriteKinds {
-        var creates = false, newPersons = false, conflicts = false, changes = false, emailChanges = false
+        var creates = false, newPersons = false, existingPersons = false, conflicts = false
+        var changes = false, emailChanges = false
         init(_ writes: [AccountWrite]) {
             for write in writes {
                 switch write.kind {
                 case .create(let link):
                     creates = true
-                    if case .newPerson = link { newPersons = true }
-                    if case .conflict = link { conflicts = true }
+                    switch link {
+                    case .newPerson: newPersons = true
+                    case .existingPerson: existingPersons = true
+                    case .conflict: conflicts = true
+                    }
                 case .update, .reactivate:
                     changes = true
                     if write.emailChange != nil { emailChanges = true }
@@ -429,11 +435,10 @@ struct PlanWriter {
     /// and `revoke_sessions_sql` runs with their ids). Returns how many
     /// persons were disabled.
     func recomputePersons(revokeSessionsSQL: String?) async throws -> Int {
-        // A new person was inserted with its only account's status: nothing to derive.
-        let touchesExistingPersons = !plan.disablesToApply.isEmpty || plan.accountWrites.contains { write in
-            if case .create(.newPerson) = write.kind { false } else { true }
-        }
-        guard touchesExistingPersons else { return 0 }
+        // A new person was inserted with its only account's status, and a conflicting
+        // account is linked to none: nothing to derive for them.
+        let writes = writeKinds
+        guard writes.changes || writes.existingPersons || !plan.disablesToApply.isEmpty else { return 0 }
         try await connection.execute("""
             WITH affected AS (
                 SELECT DISTINCT d.user_id FROM workos_dsync.directory_users d
