@@ -17,7 +17,7 @@ public enum PlanDescription {
                 let linking = switch link {
                 case .newPerson: "new person"
                 case .existingPerson(let id): "linked to existing person \(id.uuidString.lowercased())"
-                case .conflict(let ids): "link conflict with \(ids.count) persons, waits for an admin"
+                case .conflict(let ids, let reason): "link conflict (\(reason.rawValue)) with \(ids.count) persons, waits for an admin"
                 }
                 let state = write.initialStatus == .active ? "" : ", disabled: state \(write.user.state.rawValue)"
                 lines.append("\(verb("create", "created")) \(who) (\(linking)\(state))")
@@ -30,10 +30,13 @@ public enum PlanDescription {
                 lines.append("\(verb("change", "changed")) the email of \(write.user.id): \(change.old ?? "none") → \(change.new ?? "none")")
             }
         }
-        let held = plan.verdict.holdsDisables
+        let held = Set(plan.heldDisables.map(\.accountID))
         for disable in plan.disables {
-            let since = disable.reason == .missing ? lastCompleteRunID.map { " since run \($0)" } ?? "" : ""
-            let prefix = held ? "HELD: would disable" : verb("disable", "disabled")
+            // The last complete listing that contained the account: recorded when it first went
+            // missing, else the directory's last complete listing (it was in it).
+            let lastListed = disable.reason == .missing ? disable.lastListedRunID ?? lastCompleteRunID : nil
+            let since = lastListed.map { ", last listed in run \($0)" } ?? ""
+            let prefix = held.contains(disable.accountID) ? "HELD: would disable" : verb("disable", "disabled")
             lines.append("\(prefix) \(label(disable.email, disable.workosID)) (\(disable.reason.rawValue)\(since))")
         }
         for write in plan.groupWrites {

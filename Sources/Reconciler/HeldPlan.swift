@@ -44,33 +44,33 @@ public struct HeldPlan: Sendable, Hashable {
 }
 
 /// Why `approve` refused a held plan: like a stale saved terraform plan, it
-/// no longer matches what a fresh complete listing would disable.
+/// no longer covers what a fresh complete listing would hold.
 public struct StaleApproval: Error, Sendable, Hashable, CustomStringConvertible {
     public var heldPlanID: Int64
-    /// Accounts the fresh listing would disable that the held plan does not name.
+    /// Accounts the fresh listing would hold that the held plan does not name.
     public var added: [HeldAccount]
-    /// Accounts the held plan names that the fresh listing no longer disables.
-    public var dropped: [HeldAccount]
 
     public var description: String {
-        "held plan \(heldPlanID) is stale: the current listing would disable \(added.count) account(s) it does not name "
-            + "and no longer disables \(dropped.count) it does; run `plan` and wait for the next hold"
+        "held plan \(heldPlanID) is stale: the current listing would also disable \(added.count) account(s) it does not name "
+            + "(\(added.prefix(5).map(\.workosID).joined(separator: ", "))); run `plan` and wait for the next hold"
     }
 }
 
 extension Plan {
-    /// This plan with its disables released because an admin approved exactly
-    /// this set; throws `StaleApproval` when the sets differ in any account or reason.
+    /// This plan with its disables released because an admin approved a set
+    /// that covers every account the fresh listing holds. Accounts of the
+    /// approved set that came back (or are no longer disabled) simply drop
+    /// out; throws `StaleApproval` only when the set would grow, i.e. the
+    /// fresh listing holds an account the admin did not approve.
     public func approving(_ held: HeldPlan) throws(StaleApproval) -> Plan {
-        let current = Set(disables.map(HeldAccount.init))
-        let approved = Set(held.accounts)
-        guard current == approved, held.directoryID == directory.id else {
-            throw StaleApproval(
-                heldPlanID: held.id, added: current.subtracting(approved).sorted(),
-                dropped: approved.subtracting(current).sorted())
+        let approved = Set(held.accounts.map(\.accountID))
+        let added = heldDisables.filter { !approved.contains($0.accountID) }.map(HeldAccount.init)
+        guard added.isEmpty, held.directoryID == directory.id else {
+            throw StaleApproval(heldPlanID: held.id, added: added.sorted())
         }
         var plan = self
         plan.verdict = .approved(heldPlanID: held.id)
+        plan.sparedFromHold = []
         return plan
     }
 }

@@ -7,9 +7,25 @@ public enum LinkDecision: Sendable, Hashable {
     case newPerson
     /// Exactly one person has this email (case-insensitive): link to it.
     case existingPerson(UUID)
-    /// Several persons (or several new accounts) share the email: record a
-    /// `link_conflicts` row and leave the account unlinked for an admin.
-    case conflict(candidates: [UUID])
+    /// The account cannot be linked safely: record a `link_conflicts` row
+    /// with the reason and leave the account unlinked for an admin.
+    case conflict(candidates: [UUID], reason: LinkConflictReason)
+}
+
+/// Why a new account waits in `link_conflicts` (the `reason` column).
+public enum LinkConflictReason: String, Sendable, Hashable, Codable {
+    /// Several persons (or several new accounts) share the email.
+    case ambiguous
+    /// The only person with the email has an account in another organization's
+    /// directory, and the email is not in this organization's domains: one
+    /// customer's directory never links another customer's person.
+    case otherOrganization = "other_organization"
+    /// The user took the `idp_id` of a disabled account whose email and name
+    /// differ: a new person, never the old one's history and ownership.
+    case idpIDReused = "idp_id_reused"
+    /// The linked person has an active account in another organization, whose
+    /// email and names this directory may not change (recorded by the store).
+    case profileElsewhere = "profile_elsewhere"
 }
 
 /// A change in an account's email, kept in `email_history`.
@@ -57,6 +73,9 @@ public struct AccountDisable: Sendable, Hashable, Comparable {
     public var workosID: String
     public var email: String?
     public var reason: DisableReason
+    /// For a `missing` account already absent from an earlier complete
+    /// listing: the last complete listing that contained it.
+    public var lastListedRunID: Int64?
 
     /// Only the planner and the directory-removed rule create disables, from a
     /// complete listing or an explicit policy.
@@ -65,6 +84,7 @@ public struct AccountDisable: Sendable, Hashable, Comparable {
         workosID = account.workosID
         email = account.email
         self.reason = reason
+        lastListedRunID = account.lastListedRunID
     }
 
     public static func < (lhs: AccountDisable, rhs: AccountDisable) -> Bool {
@@ -112,10 +132,17 @@ public struct Plan: Sendable, Hashable {
     public var existingAccountMembershipAdds: [Membership] = []
     public var membershipRemovals: [Membership] = []
     public var verdict: SafetyVerdict = .proceed
+    /// Disables a hold lets through: explicit deactivations (`inactive`)
+    /// within the guard's threshold still apply while a mass set of `missing`
+    /// disables is held. Empty unless the verdict holds.
+    public var sparedFromHold: Set<DisableReason> = []
     /// Users in the listing the plan came from.
     public var listedUsers: Int = 0
     /// Groups in the listing the plan came from.
     public var listedGroups: Int = 0
+    /// Accounts of purged (anonymised) persons whose WorkOS user is active
+    /// again: they stay anonymous and give their WorkOS id to the new account.
+    public var purgedAccountsReturning: [UUID] = []
     /// True for the plan of a directory that vanished from `GET /directories`.
     public var directoryRemoved = false
 
@@ -125,7 +152,7 @@ public struct Plan: Sendable, Hashable {
 
     /// True when applying the plan would change nothing.
     public var isEmpty: Bool {
-        accountWrites.isEmpty && disables.isEmpty && groupWrites.isEmpty && groupRemovals.isEmpty
+        accountWrites.isEmpty && disables.isEmpty && groupWrites.isEmpty && groupRemovals.isEmpty && purgedAccountsReturning.isEmpty
             && existingAccountMembershipAdds.isEmpty && membershipRemovals.isEmpty
     }
 
@@ -152,8 +179,16 @@ public struct Plan: Sendable, Hashable {
         newAccountWrites.reduce(existingAccountMembershipAdds.count) { $0 + $1.groupIDs.count }
     }
 
-    /// The disables that apply now (none while they are held).
-    public var disablesToApply: [AccountDisable] { verdict.holdsDisables ? [] : disables }
+    /// The disables that apply now: all of them, or while a hold is on only
+    /// those of a reason the hold spares.
+    public var disablesToApply: [AccountDisable] {
+        verdict.holdsDisables ? disables.filter { sparedFromHold.contains($0.reason) } : disables
+    }
+
+    /// The disables the hold stops (they wait in `held_plans` for `approve`).
+    public var heldDisables: [AccountDisable] {
+        verdict.holdsDisables ? disables.filter { !sparedFromHold.contains($0.reason) } : []
+    }
 
     /// Counts by kind of change, for logs, `sync_runs.counts` and metrics.
     public var summary: PlanSummary {
@@ -166,7 +201,8 @@ public struct Plan: Sendable, Hashable {
             }
             if write.emailChange != nil { summary.emailChanges += 1 }
         }
-        if verdict.holdsDisables { summary.held = disables.count } else { summary.disables = disables.count }
+        summary.held = heldDisables.count
+        summary.disables = disablesToApply.count
         summary.groupChanges = groupWrites.count + groupRemovals.count
         summary.membershipChanges = membershipAddCount + membershipRemovals.count
         return summary

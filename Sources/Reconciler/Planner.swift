@@ -43,20 +43,30 @@ public enum Planner {
         plan.listedGroups = snapshot.groups.count
 
         try checkConsistency(snapshot)
-        let (matchOfUser, matchedAccount) = match(listing, to: stored.accounts)
+        let matching = match(listing, to: stored.accounts)
+        let matchOfUser = matching.matchOfUser
 
-        let linker = Linker(candidates: stored.linkCandidates, newEmails: snapshot.users.indices.compactMap { index in
-            matchOfUser[index] == nil ? snapshot.users[index].email : nil
-        })
+        var domains = stored.organizationDomains
+        if let domain = snapshot.directory.domain?.lowercased(), !domain.isEmpty { domains.insert(domain) }
+        let linker = Linker(
+            candidates: stored.linkCandidates, organizationDomains: domains,
+            newEmails: snapshot.users.indices.compactMap { index in
+                matchOfUser[index] == nil ? snapshot.users[index].email : nil
+            })
 
+        plan.purgedAccountsReturning = matching.purgedReturning.map { stored.accounts[$0].id }
         reserveCapacity(in: &plan, listing, stored: stored, matchOfUser: matchOfUser)
         for (userIndex, user) in snapshot.users.enumerated() {
             let groupIDs = listing.groupIDs(ofUser: userIndex)
             let fingerprint = listing.fingerprints[userIndex]
             guard let accountIndex = matchOfUser[userIndex] else {
+                // A disabled account's idp_id taken by someone whose email and name differ: a new
+                // person waits for an admin, never the old one's history and ownership.
+                let link: LinkDecision = matching.idpIDReusedFrom[userIndex].map {
+                    .conflict(candidates: stored.accounts[$0].userID.map { [$0] } ?? [], reason: .idpIDReused)
+                } ?? linker.decision(for: user.email)
                 plan.accountWrites.append(AccountWrite(
-                    kind: .create(linker.decision(for: user.email)), accountID: nil, user: user,
-                    groupIDs: groupIDs, fingerprint: fingerprint))
+                    kind: .create(link), accountID: nil, user: user, groupIDs: groupIDs, fingerprint: fingerprint))
                 continue
             }
             // The account is read in place until it is written: copying it (three
@@ -81,7 +91,7 @@ public enum Planner {
             }
         }
 
-        for index in stored.accounts.indices where !matchedAccount[index] && stored.accounts[index].status == .active {
+        for index in stored.accounts.indices where !matching.matchedAccount[index] && stored.accounts[index].status == .active {
             plan.disables.append(AccountDisable(account: stored.accounts[index], reason: .missing))
         }
 
@@ -90,9 +100,13 @@ public enum Planner {
         plan.disables.sort()
         plan.existingAccountMembershipAdds.sort()
         plan.membershipRemovals.sort()
+        let activeAccounts = stored.activeAccountCount
         plan.verdict = policy.verdict(
-            disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
-            listedUsers: snapshot.users.count)
+            disables: plan.disables.count, activeAccounts: activeAccounts, listedUsers: snapshot.users.count)
+        let deactivations = plan.disables.lazy.filter { $0.reason == .inactive }.count
+        if plan.verdict.holdsDisables && policy.sparesDeactivations(deactivations, activeAccounts: activeAccounts) {
+            plan.sparedFromHold = [.inactive]
+        }
         return plan
     }
 
@@ -130,7 +144,7 @@ public enum Planner {
     ///   may link to an existing person by email.
     public static func storedRowsNeeded(_ listing: PreparedListing, accounts: [StoredAccount]) -> StoredRowsNeeded {
         let users = listing.snapshot.users
-        let (matchOfUser, _) = match(listing, to: accounts)
+        let matchOfUser = match(listing, to: accounts).matchOfUser
         var needed = StoredRowsNeeded()
         for (userIndex, accountIndex) in matchOfUser.enumerated() {
             guard let accountIndex else {
@@ -144,54 +158,90 @@ public enum Planner {
         return needed
     }
 
+    /// How the listed users map to stored accounts.
+    struct Matching {
+        /// Each listed user's account index, nil for a new account.
+        var matchOfUser: [Int?]
+        /// Which accounts a listed user stands for (they are never `missing`).
+        var matchedAccount: [Bool]
+        /// New users that took the `idp_id` of a disabled account whose email
+        /// and name differ: user index → that account's index.
+        var idpIDReusedFrom: [Int: Int] = [:]
+        /// Purged accounts whose user is active again (a new account takes over its WorkOS id).
+        var purgedReturning: [Int] = []
+    }
+
     /// Matches listed users to stored accounts: WorkOS id first, then `idp_id`
-    /// (a rehire under a new WorkOS id). Returns each user's account index and
-    /// which accounts were matched.
-    private static func match(_ listing: PreparedListing, to accounts: [StoredAccount]) -> (matchOfUser: [Int?], matchedAccount: [Bool]) {
+    /// (a rehire under a new WorkOS id). A disabled account is reactivated by
+    /// `idp_id` only when the email or the name matches too, and an account
+    /// whose person was purged (anonymised) never comes back: its user, once
+    /// active again, is a new account of a new person.
+    private static func match(_ listing: PreparedListing, to accounts: [StoredAccount]) -> Matching {
         let users = listing.snapshot.users
-        var matchedAccount = [Bool](repeating: false, count: accounts.count)
-        var matchOfUser = [Int?](repeating: nil, count: users.count)
+        var matching = Matching(
+            matchOfUser: [Int?](repeating: nil, count: users.count),
+            matchedAccount: [Bool](repeating: false, count: accounts.count))
         for index in accounts.indices {
             if let userIndex = listing.userIndex(id: accounts[index].workosID) {
-                matchOfUser[userIndex] = index
-                matchedAccount[index] = true
+                matching.matchedAccount[index] = true
+                if accounts[index].isAnonymized && users[userIndex].state.isActive {
+                    matching.purgedReturning.append(index)
+                    continue
+                }
+                matching.matchOfUser[userIndex] = index
             }
         }
         // Rehires: users still unmatched, by idp_id among accounts still unmatched (usually none of either).
-        let unmatchedUsers = users.indices.filter { matchOfUser[$0] == nil && !users[$0].idpID.isEmpty }
-        guard !unmatchedUsers.isEmpty else { return (matchOfUser, matchedAccount) }
+        let unmatchedUsers = users.indices.filter { matching.matchOfUser[$0] == nil && !users[$0].idpID.isEmpty }
+        guard !unmatchedUsers.isEmpty else { return matching }
         var accountIndexByIdpID: [String: Int] = [:]
-        for (index, account) in accounts.enumerated() where !matchedAccount[index] && !account.idpID.isEmpty {
+        for (index, account) in accounts.enumerated()
+        where !matching.matchedAccount[index] && !account.idpID.isEmpty && !account.isAnonymized {
             accountIndexByIdpID[account.idpID] = index
         }
         for userIndex in unmatchedUsers {
-            if let index = accountIndexByIdpID[users[userIndex].idpID], !matchedAccount[index] {
-                matchOfUser[userIndex] = index
-                matchedAccount[index] = true
+            guard let index = accountIndexByIdpID[users[userIndex].idpID], !matching.matchedAccount[index] else { continue }
+            if accounts[index].status == .disabled && !isSamePerson(accounts[index], users[userIndex]) {
+                matching.idpIDReusedFrom[userIndex] = index
+                continue
             }
+            matching.matchOfUser[userIndex] = index
+            matching.matchedAccount[index] = true
         }
-        return (matchOfUser, matchedAccount)
+        return matching
+    }
+
+    /// Whether a listed user is the person of a disabled account: the same
+    /// email, or the same first and last name (case-insensitive, both given).
+    private static func isSamePerson(_ account: StoredAccount, _ user: DirectoryUser) -> Bool {
+        func same(_ a: String?, _ b: String?) -> Bool {
+            guard let a, let b, !a.isEmpty else { return false }
+            return a.caseInsensitiveCompare(b) == .orderedSame
+        }
+        return same(account.email, user.email)
+            || (same(account.firstName, user.firstName) && same(account.lastName, user.lastName))
     }
 
     /// How a matched account is written, or nil when it is unchanged.
     private static func writeKind(account: StoredAccount, user: DirectoryUser, fingerprint: Fingerprint) -> AccountWrite.Kind? {
+        // A purged account stays as the purge left it (its user, still inactive, is not re-imported).
+        if account.isAnonymized { return nil }
         if account.status == .disabled && user.state.isActive { return .reactivate }
-        if account.fingerprint != fingerprint || account.workosID != user.id { return .update }
+        // An account listed again after it went missing: its trail (`last_listed_run_id`) is cleared.
+        if account.fingerprint != fingerprint || account.workosID != user.id || account.lastListedRunID != nil { return .update }
         return nil
     }
 
     /// Plans a directory that vanished from `GET /directories`: its active
     /// accounts are disabled with reason `directory_removed`, held unless the
-    /// policy says `disable`.
+    /// policy says `disable` and their number is within the guard's threshold.
     public static func planDirectoryRemoved(directory: Directory, stored: StoredState, policy: SafetyPolicy) -> Plan {
         var plan = Plan(directory: directory)
         plan.directoryRemoved = true
         plan.disables = stored.accounts.filter { $0.status == .active }
             .map { AccountDisable(account: $0, reason: .directoryRemoved) }
             .sorted()
-        if !plan.disables.isEmpty && policy.onDirectoryRemoved == .hold {
-            plan.verdict = .hold(.directoryRemoved(accounts: plan.disables.count))
-        }
+        plan.verdict = policy.verdictForRemovedDirectory(disables: plan.disables.count, activeAccounts: stored.activeAccountCount)
         return plan
     }
 
@@ -234,14 +284,19 @@ public enum Planner {
     }
 }
 
-/// Links new accounts to existing persons by exact, case-insensitive, 1:1 email match.
+/// Links new accounts to existing persons by exact, case-insensitive, 1:1
+/// email match, within the tenant: a person who has an account in another
+/// organization's directory is linked only when the email's domain is one of
+/// this organization's.
 struct Linker {
-    private var candidatesByEmail: [String: [UUID]] = [:]
+    private var candidatesByEmail: [String: [LinkCandidate]] = [:]
     private var newAccountsByEmail: [String: Int] = [:]
+    private let organizationDomains: Set<String>
 
-    init(candidates: [LinkCandidate], newEmails: [String]) {
+    init(candidates: [LinkCandidate], organizationDomains: Set<String>, newEmails: [String]) {
+        self.organizationDomains = organizationDomains
         for candidate in candidates {
-            candidatesByEmail[candidate.email.lowercased(), default: []].append(candidate.userID)
+            candidatesByEmail[candidate.email.lowercased(), default: []].append(candidate)
         }
         // Only emails that have a candidate can link, so only those are counted and kept.
         for email in newEmails {
@@ -253,11 +308,22 @@ struct Linker {
     func decision(for email: String?) -> LinkDecision {
         guard let email, !email.isEmpty else { return .newPerson }
         let key = email.lowercased()
-        let candidates = (candidatesByEmail[key] ?? []).sorted { $0.uuidString < $1.uuidString }
+        let candidates = (candidatesByEmail[key] ?? []).sorted { $0.userID.uuidString < $1.userID.uuidString }
+        let ids = candidates.map(\.userID)
         switch candidates.count {
         case 0: return .newPerson
-        case 1 where newAccountsByEmail[key] == 1: return .existingPerson(candidates[0])
-        default: return .conflict(candidates: candidates)
+        case 1 where newAccountsByEmail[key] == 1:
+            if candidates[0].belongsToOtherOrganization && !isOrganizationEmail(key) {
+                return .conflict(candidates: ids, reason: .otherOrganization)
+            }
+            return .existingPerson(ids[0])
+        default: return .conflict(candidates: ids, reason: .ambiguous)
         }
+    }
+
+    /// True when the (lower-cased) email's domain is one of the organization's.
+    private func isOrganizationEmail(_ email: String) -> Bool {
+        guard let at = email.lastIndex(of: "@") else { return false }
+        return organizationDomains.contains(String(email[email.index(after: at)...]))
     }
 }

@@ -55,6 +55,9 @@ public struct PreparedListing: Sendable {
     /// The sorted group ids of the user at `index` in `snapshot.users`.
     func groupIDs(ofUser index: Int) -> SortedGroupIDs { groups.ofUser(index) }
 
+    /// The listed directory.
+    public var directory: Directory { snapshot.directory }
+
     /// The listed user with this WorkOS id, if any.
     public func listedUser(id: String) -> DirectoryUser? {
         userIndex(id: id).map { snapshot.users[$0] }

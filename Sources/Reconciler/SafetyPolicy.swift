@@ -3,6 +3,11 @@
 /// Disables are held (creates and updates still apply) when they exceed
 /// `max(minUsers, fraction × active accounts)`, when they exceed the absolute
 /// cap `maxUsers`, or when a listing is empty while active accounts are stored.
+/// While a mass set of `missing` disables is held, explicit deactivations
+/// (`state` not active) within the threshold still apply (`sparesDeactivations`).
+/// A directory that vanished from `GET /directories` is held under
+/// `onDirectoryRemoved: .hold`, and under `.disable` still goes through the
+/// threshold (a wrong API key makes every directory vanish at once).
 public struct SafetyPolicy: Sendable, Hashable {
     /// What to do with the accounts of a directory that vanished from `GET /directories`.
     public enum DirectoryRemovedAction: String, Sendable, Hashable, Codable {
@@ -33,6 +38,22 @@ public struct SafetyPolicy: Sendable, Hashable {
         let proportional = Int((fraction * Double(activeAccounts)).rounded(.down))
         let allowed = max(minUsers, proportional)
         return maxUsers.map { min($0, allowed) } ?? allowed
+    }
+
+    /// Whether `deactivations` explicit deactivations may apply while the
+    /// listing's other disables are held: true within the threshold.
+    public func sparesDeactivations(_ deactivations: Int, activeAccounts: Int) -> Bool {
+        deactivations > 0 && deactivations <= threshold(activeAccounts: activeAccounts)
+    }
+
+    /// The verdict for the accounts of a vanished directory: held under
+    /// `.hold`; under `.disable`, held all the same above the threshold.
+    public func verdictForRemovedDirectory(disables: Int, activeAccounts: Int) -> SafetyVerdict {
+        guard disables > 0 else { return .proceed }
+        if onDirectoryRemoved == .hold || disables > threshold(activeAccounts: activeAccounts) {
+            return .hold(.directoryRemoved(accounts: disables))
+        }
+        return .proceed
     }
 
     /// The verdict for a listing of `listedUsers` users that would disable `disables` accounts.

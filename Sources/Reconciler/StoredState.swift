@@ -30,10 +30,22 @@ public struct StoredAccount: Sendable, Hashable {
     public var disabledReason: DisableReason?
     /// Nil when the stored text is not a fingerprint of this version: the account is rewritten.
     public var fingerprint: Fingerprint?
+    /// First and last name, loaded for disabled accounts only: a new WorkOS
+    /// user with a disabled account's `idp_id` reactivates it only when the
+    /// email or the name also matches.
+    public var firstName: String?
+    public var lastName: String?
+    /// True when a purge anonymised the account's person: it is never
+    /// reactivated or rewritten; a rehire comes back as a new person.
+    public var isAnonymized: Bool
+    /// The last complete listing that contained the account (`sync_runs.id`),
+    /// recorded when it first went missing; nil while it is listed.
+    public var lastListedRunID: Int64?
 
     public init(
         id: UUID, workosID: String, idpID: String, userID: UUID?, email: String?,
-        status: AccountStatus, disabledReason: DisableReason? = nil, fingerprint: Fingerprint?
+        status: AccountStatus, disabledReason: DisableReason? = nil, fingerprint: Fingerprint?,
+        firstName: String? = nil, lastName: String? = nil, isAnonymized: Bool = false, lastListedRunID: Int64? = nil
     ) {
         self.id = id
         self.workosID = workosID
@@ -43,6 +55,10 @@ public struct StoredAccount: Sendable, Hashable {
         self.status = status
         self.disabledReason = disabledReason
         self.fingerprint = fingerprint
+        self.firstName = firstName
+        self.lastName = lastName
+        self.isAnonymized = isAnonymized
+        self.lastListedRunID = lastListedRunID
     }
 }
 
@@ -71,10 +87,14 @@ public struct LinkCandidate: Sendable, Hashable {
     public var userID: UUID
     /// Lower-cased email of the person.
     public var email: String
+    /// True when the person has an account in a directory of another
+    /// organization: then only an email in this organization's domains links.
+    public var belongsToOtherOrganization: Bool
 
-    public init(userID: UUID, email: String) {
+    public init(userID: UUID, email: String, belongsToOtherOrganization: Bool = false) {
         self.userID = userID
         self.email = email
+        self.belongsToOtherOrganization = belongsToOtherOrganization
     }
 }
 
@@ -89,16 +109,21 @@ public struct StoredState: Sendable, Hashable {
     public var memberships: [String: Set<String>]
     /// Persons without an account in this directory, for 1:1 linking by email.
     public var linkCandidates: [LinkCandidate]
+    /// The organization's email domains, lower-cased: the `domain` of each of
+    /// its directories (the planner adds the listed directory's own).
+    public var organizationDomains: Set<String>
 
     public init(
         directoryID: String, accounts: [StoredAccount] = [], groups: [StoredGroup] = [],
-        memberships: [String: Set<String>] = [:], linkCandidates: [LinkCandidate] = []
+        memberships: [String: Set<String>] = [:], linkCandidates: [LinkCandidate] = [],
+        organizationDomains: Set<String> = []
     ) {
         self.directoryID = directoryID
         self.accounts = accounts
         self.groups = groups
         self.memberships = memberships
         self.linkCandidates = linkCandidates
+        self.organizationDomains = organizationDomains
     }
 
     /// Accounts that currently grant access.

@@ -16,9 +16,10 @@ import WorkOS
 struct PlanWriter {
     let plan: Plan
     let runID: Int64
-    /// When the directory's previous complete listing was taken: a missing
-    /// account was last seen then.
+    /// When the directory's previous complete listing was taken, and its run:
+    /// an account missing now for the first time was last seen then.
     let previousCompleteListing: Date?
+    let previousCompleteRunID: Int64?
     let connection: PostgresConnection
 
     var directoryID: String { plan.directory.id }
@@ -31,7 +32,7 @@ struct PlanWriter {
                 directory_group_id uuid, reason text, payload jsonb NOT NULL DEFAULT '{}'
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_accounts (
-                kind text NOT NULL, account_id uuid NOT NULL, person_id uuid, link text, candidates uuid[],
+                kind text NOT NULL, account_id uuid NOT NULL, person_id uuid, link text, candidates uuid[], conflict_reason text,
                 workos_id text NOT NULL, previous_workos_id text, idp_id text NOT NULL, email text,
                 first_name text, last_name text, username text, job_title text, state text NOT NULL,
                 status text NOT NULL, custom_attributes jsonb, role_slug text, fingerprint text NOT NULL,
@@ -48,9 +49,6 @@ struct PlanWriter {
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_memberships (op text NOT NULL, group_workos_id text NOT NULL, user_workos_id text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE person_changes (user_id uuid NOT NULL, status text NOT NULL, reason text) ON COMMIT DROP;
-            CREATE TEMPORARY TABLE roles_before ON COMMIT DROP AS
-                SELECT user_id, array_agg(DISTINCT role ORDER BY role) AS roles FROM workos_dsync.effective_roles
-                WHERE directory_id = \(quoteLiteral(directoryID)) AND user_id IS NOT NULL GROUP BY user_id;
             """))
     }
 
@@ -110,7 +108,7 @@ struct PlanWriter {
         try await connection.copy(
             into: "stage_accounts",
             columns: [
-                "kind", "account_id", "person_id", "link", "candidates", "workos_id", "previous_workos_id", "idp_id",
+                "kind", "account_id", "person_id", "link", "candidates", "conflict_reason", "workos_id", "previous_workos_id", "idp_id",
                 "email", "first_name", "last_name", "username", "job_title", "state", "status", "custom_attributes",
                 "role_slug", "fingerprint", "workos_updated_at", "email_changed", "old_email", "group_ids",
             ],
@@ -149,6 +147,7 @@ struct PlanWriter {
     }
 
     private func writeNewAccounts(newPersons: Bool, conflicts: Bool) async throws {
+        try await releasePurgedWorkOSIDs()
         // New persons first, then the accounts that point at them.
         if newPersons {
             try await connection.execute("""
@@ -170,13 +169,13 @@ struct PlanWriter {
             """)
         if conflicts {
             try await connection.execute("""
-                INSERT INTO workos_dsync.link_conflicts (directory_user_id, email, candidate_user_ids)
-                SELECT account_id, email, candidates FROM stage_accounts WHERE kind = 'create' AND link = 'conflict'
+                INSERT INTO workos_dsync.link_conflicts (directory_user_id, email, candidate_user_ids, reason)
+                SELECT account_id, email, candidates, conflict_reason FROM stage_accounts WHERE kind = 'create' AND link = 'conflict'
                 """)
         }
         try await connection.execute("""
             INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
-            SELECT 'user.created', account_id, person_id, CASE WHEN link = 'conflict' THEN 'link_conflict' END,
+            SELECT 'user.created', account_id, person_id, CASE WHEN link = 'conflict' THEN conflict_reason END,
                    jsonb_build_object('workos_id', workos_id, 'idp_id', idp_id, 'email', email, 'status', status, 'link', link,
                                       'groups', to_jsonb(group_ids))
             FROM stage_accounts WHERE kind = 'create' ORDER BY workos_id
@@ -198,7 +197,7 @@ struct PlanWriter {
                     last_name = s.last_name, username = s.username, job_title = s.job_title, state = s.state,
                     custom_attributes = coalesce(s.custom_attributes, '{}'::jsonb), role_slug = s.role_slug,
                     fingerprint = s.fingerprint, workos_updated_at = s.workos_updated_at, last_seen_at = now(),
-                    updated_at = now(),
+                    last_listed_run_id = NULL, updated_at = now(),
                     status = CASE WHEN s.kind = 'reactivate' THEN 'active'
                                   WHEN o.disable_reason IS NOT NULL THEN 'disabled' ELSE d.status END,
                     disabled_at = CASE WHEN s.kind = 'reactivate' THEN NULL
@@ -237,14 +236,27 @@ struct PlanWriter {
             ORDER BY workos_id
             """)
         if emailChanges { try await recordEmailChanges() }
-        // The person follows its active account's profile (also the last one, of an account this run disables).
+        // The person follows its active account's profile (also the last one, of an account this run
+        // disables), unless the person has an older active account in another organization: the
+        // person's own organization keeps the login email and names, and the clash waits in
+        // link_conflicts (tenants stay apart).
         try await connection.execute("""
-            UPDATE workos_dsync.users p SET email = s.email, first_name = s.first_name, last_name = s.last_name, updated_at = now()
-            FROM stage_accounts s JOIN workos_dsync.directory_users d ON d.id = s.account_id
-            JOIN account_changes c ON c.account_id = s.account_id
-            WHERE p.id = d.user_id AND s.kind IN ('update', 'reactivate') AND (d.status = 'active' OR c.disabled)
-              AND p.anonymized_at IS NULL
-              AND (p.email, p.first_name, p.last_name) IS DISTINCT FROM (s.email, s.first_name, s.last_name)
+            WITH differing AS (
+                SELECT p.id AS person_id, s.account_id, s.email, s.first_name, s.last_name,
+                       EXISTS (SELECT 1 FROM workos_dsync.directory_users o WHERE o.user_id = p.id AND o.status = 'active'
+                               AND o.organization_id IS DISTINCT FROM \(organizationID) AND o.created_at < d.created_at) AS elsewhere
+                FROM stage_accounts s JOIN workos_dsync.directory_users d ON d.id = s.account_id
+                JOIN account_changes c ON c.account_id = s.account_id JOIN workos_dsync.users p ON p.id = d.user_id
+                WHERE s.kind IN ('update', 'reactivate') AND (d.status = 'active' OR c.disabled) AND p.anonymized_at IS NULL
+                  AND (p.email, p.first_name, p.last_name) IS DISTINCT FROM (s.email, s.first_name, s.last_name)
+            ), followed AS (
+                UPDATE workos_dsync.users p SET email = f.email, first_name = f.first_name, last_name = f.last_name,
+                    updated_at = now()
+                FROM differing f WHERE p.id = f.person_id AND NOT f.elsewhere
+            )
+            INSERT INTO workos_dsync.link_conflicts (directory_user_id, email, candidate_user_ids, reason)
+            SELECT account_id, email, ARRAY[person_id], 'profile_elsewhere' FROM differing WHERE elsewhere
+            ON CONFLICT (directory_user_id) WHERE resolved_at IS NULL DO NOTHING
             """)
     }
 
@@ -297,25 +309,44 @@ struct PlanWriter {
             """)
     }
 
+    /// A purged (anonymised) account whose WorkOS user comes back active stays
+    /// anonymous: its WorkOS id goes to the new account of a new person and it
+    /// keeps a placeholder, `<workos_id> (released <account id>)`.
+    private func releasePurgedWorkOSIDs() async throws {
+        guard !plan.purgedAccountsReturning.isEmpty else { return }
+        try await connection.execute("""
+            WITH released AS (
+                UPDATE workos_dsync.directory_users d
+                SET workos_id = d.workos_id || ' (released ' || d.id::text || ')', updated_at = now()
+                WHERE d.id = ANY(\(plan.purgedAccountsReturning)::uuid[])
+                RETURNING d.id, d.user_id, d.workos_id
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
+            SELECT 'user.updated', id, user_id, 'rehired_after_purge', jsonb_build_object('workos_id', workos_id)
+            FROM released ORDER BY workos_id
+            """)
+    }
+
     private func stageRow(_ write: AccountWrite) -> [String?] {
         let user = write.user
         let kind: String
         var personID: UUID?
         var link: String?
         var candidates: String?
+        var conflictReason: String?
         switch write.kind {
         case .create(.newPerson):
             (kind, personID, link) = ("create", UUID(), "new")
         case .create(.existingPerson(let id)):
             (kind, personID, link) = ("create", id, "existing")
-        case .create(.conflict(let ids)):
-            (kind, link) = ("create", "conflict")
+        case .create(.conflict(let ids, let reason)):
+            (kind, link, conflictReason) = ("create", "conflict", reason.rawValue)
             candidates = "{" + ids.map(\.uuidString).joined(separator: ",") + "}"
         case .update: kind = "update"
         case .reactivate: kind = "reactivate"
         }
         return [
-            kind, (write.accountID ?? UUID()).uuidString, personID?.uuidString, link, candidates, user.id,
+            kind, (write.accountID ?? UUID()).uuidString, personID?.uuidString, link, candidates, conflictReason, user.id,
             write.previousWorkOSID, Storable.text(user.idpID), Storable.text(user.email), Storable.text(user.firstName),
             Storable.text(user.lastName), Storable.text(user.username), Storable.text(user.jobTitle),
             Storable.text(user.state.rawValue), write.initialStatus.rawValue,
@@ -346,11 +377,17 @@ struct PlanWriter {
         try await connection.execute("""
             WITH disabled AS (
                 UPDATE workos_dsync.directory_users d SET status = 'disabled', disabled_at = now(),
-                    disabled_reason = s.reason, updated_at = now()
+                    disabled_reason = s.reason, updated_at = now(),
+                    -- A missing account's trail, in the same write (see recordMissingWhileHeld).
+                    last_listed_run_id = CASE WHEN s.reason = 'missing'
+                        THEN coalesce(d.last_listed_run_id, \(previousCompleteRunID)::bigint) ELSE d.last_listed_run_id END,
+                    last_seen_at = CASE WHEN s.reason = 'missing' AND d.last_listed_run_id IS NULL
+                        THEN coalesce(\(previousCompleteListing)::timestamptz, d.last_seen_at) ELSE d.last_seen_at END
                 FROM stage_disables s WHERE d.id = s.account_id AND d.status = 'active'
-                RETURNING d.id, d.user_id, d.workos_id, d.email, s.reason, '{}'::jsonb AS changed
+                RETURNING d.id, d.user_id, d.workos_id, d.email, s.reason, '{}'::jsonb AS changed, d.last_seen_at,
+                          d.last_listed_run_id
             ), folded AS (
-                SELECT d.id, d.user_id, d.workos_id, d.email, s.reason, c.changed
+                SELECT d.id, d.user_id, d.workos_id, d.email, s.reason, c.changed, d.last_seen_at, d.last_listed_run_id
                 FROM account_changes c JOIN stage_disables s ON s.account_id = c.account_id
                 JOIN workos_dsync.directory_users d ON d.id = c.account_id WHERE c.disabled
             ), every_disable AS (
@@ -360,9 +397,25 @@ struct PlanWriter {
             SELECT 'user.disabled', id, user_id, CASE WHEN \(approvedPlan)::bigint IS NULL THEN reason ELSE 'approved' END,
                    jsonb_build_object('workos_id', workos_id, 'email', email, 'cause', reason,
                        'held_plan_id', \(approvedPlan)::bigint,
-                       'last_seen_at', CASE WHEN reason = 'missing' THEN \(previousCompleteListing)::timestamptz ELSE now() END)
+                       'last_seen_at', CASE WHEN reason = 'missing' THEN last_seen_at ELSE now() END,
+                       'last_listed_run_id', last_listed_run_id)
                    || CASE WHEN changed <> '{}'::jsonb THEN jsonb_build_object('changed', changed) ELSE '{}'::jsonb END
             FROM every_disable ORDER BY workos_id
+            """)
+    }
+
+    /// Records, for each account missing from this listing for the first time
+    /// whose disable is held, the last complete listing that contained it: the
+    /// previous one. Its `last_seen_at` becomes that listing's time, so the
+    /// trail says when the person was really last seen, however many held runs
+    /// follow. (An applied disable records the same in its own UPDATE.)
+    func recordMissingWhileHeld() async throws {
+        let missing = plan.heldDisables.filter { $0.reason == .missing && $0.lastListedRunID == nil }.map(\.accountID)
+        guard !missing.isEmpty, let previousCompleteRunID else { return }
+        try await connection.execute("""
+            UPDATE workos_dsync.directory_users SET last_listed_run_id = \(previousCompleteRunID),
+                last_seen_at = coalesce(\(previousCompleteListing)::timestamptz, last_seen_at)
+            WHERE id = ANY(\(missing)::uuid[]) AND last_listed_run_id IS NULL
             """)
     }
 
@@ -477,22 +530,46 @@ struct PlanWriter {
         return disabled.count
     }
 
+    /// The persons of the directory `$1` whose effective roles differ from the
+    /// ones they were last told about (`evented_roles`): what changed since,
+    /// through this run or through an admin's edit of `role_mappings`. Fixed
+    /// text; the directory id is its only bind.
+    static let roleChangesSQL = """
+        SELECT coalesce(a.user_id, b.user_id) AS user_id, b.roles AS before, a.roles AS after
+        FROM (SELECT user_id, array_agg(DISTINCT role ORDER BY role) AS roles FROM workos_dsync.effective_roles
+              WHERE directory_id = $1 AND user_id IS NOT NULL GROUP BY user_id) a
+        FULL JOIN (SELECT user_id, roles FROM workos_dsync.evented_roles WHERE directory_id = $1) b
+          ON a.user_id = b.user_id
+        WHERE a.roles IS DISTINCT FROM b.roles
+        """
+
+    /// Whether any person's roles in the directory changed since they were last evented.
+    static func rolesChanged(directoryID: String, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.query(PostgresQuery(sql: "SELECT EXISTS (\(roleChangesSQL)) AS changed", binds: [directoryID]))
+            .first?.decode(Bool.self, "changed") ?? false
+    }
+
     /// A `user.roles_changed` event for each person whose effective roles in
-    /// this directory differ from before the apply.
+    /// this directory differ from the ones last evented, which then become these.
     func recordRoleChanges() async throws {
-        try await connection.execute("""
-            WITH after AS (
-                SELECT user_id, array_agg(DISTINCT role ORDER BY role) AS roles FROM workos_dsync.effective_roles
-                WHERE directory_id = \(directoryID) AND user_id IS NOT NULL GROUP BY user_id
-            )
-            INSERT INTO pending_events (type, user_id, payload)
-            SELECT 'user.roles_changed', coalesce(a.user_id, b.user_id),
-                   jsonb_build_object('directory_id', \(directoryID)::text,
-                                      'before', coalesce(to_jsonb(b.roles), '[]'::jsonb),
-                                      'after', coalesce(to_jsonb(a.roles), '[]'::jsonb))
-            FROM after a FULL JOIN roles_before b ON a.user_id = b.user_id
-            WHERE a.roles IS DISTINCT FROM b.roles ORDER BY 2
-            """)
+        try await connection.execute(PostgresQuery(
+            sql: """
+                WITH changed AS (\(Self.roleChangesSQL)), upserted AS (
+                    INSERT INTO workos_dsync.evented_roles (directory_id, user_id, roles)
+                    SELECT $1, user_id, after FROM changed WHERE after IS NOT NULL
+                    ON CONFLICT (directory_id, user_id) DO UPDATE SET roles = EXCLUDED.roles
+                ), removed AS (
+                    DELETE FROM workos_dsync.evented_roles e USING changed c
+                    WHERE e.directory_id = $1 AND e.user_id = c.user_id AND c.after IS NULL
+                )
+                INSERT INTO pending_events (type, user_id, payload)
+                SELECT 'user.roles_changed', user_id,
+                       jsonb_build_object('directory_id', $1::text,
+                                          'before', coalesce(to_jsonb(before), '[]'::jsonb),
+                                          'after', coalesce(to_jsonb(after), '[]'::jsonb))
+                FROM changed ORDER BY user_id
+                """,
+            binds: [directoryID]))
     }
 
     /// Appends the collected events in order under the events lock (the

@@ -35,6 +35,11 @@ extension SyncStore {
             let previous = try await tx.query("""
                 SELECT last_complete_sync_at FROM workos_dsync.directories WHERE id = \(directory.id)
                 """).first?.decode(Date?.self, "last_complete_sync_at") ?? nil
+            // The last run that took a complete listing (applied, unchanged or held).
+            let previousRunID = try await tx.query("""
+                SELECT max(id) AS id FROM workos_dsync.sync_runs
+                WHERE directory_id = \(directory.id) AND outcome IN ('applied', 'unchanged', 'held')
+                """).first?.decode(Int64?.self, "id") ?? nil
             if plan.directoryRemoved {
                 // A vanished directory has no complete listing to record; it
                 // counts as removed once its accounts are actually disabled.
@@ -60,12 +65,17 @@ extension SyncStore {
                 """)[0].decode(Int64.self, "id")
             var applied = AppliedRun(runID: runID, outcome: outcome, heldPlanID: nil, personsDisabled: 0, eventsWritten: 0)
             applied.heldPlanID = try await recordHeldPlan(plan, runID: runID, approvedBy: approvedBy, on: tx)
-            if !plan.isEmpty {
-                let writer = PlanWriter(plan: plan, runID: runID, previousCompleteListing: previous, connection: tx)
+            // Roles are compared even when the listing changed nothing: an admin may have edited role_mappings.
+            let rolesChanged = plan.isEmpty ? try await PlanWriter.rolesChanged(directoryID: directory.id, on: tx) : false
+            if !plan.isEmpty || rolesChanged {
+                let writer = PlanWriter(
+                    plan: plan, runID: runID, previousCompleteListing: previous, previousCompleteRunID: previousRunID,
+                    connection: tx)
                 try await writer.createStagingTables()
                 try await writer.writeGroups()
                 try await writer.stageDisables()
                 try await writer.writeAccounts()
+                try await writer.recordMissingWhileHeld()
                 try await writer.writeDisables()
                 try await writer.writeMemberships()
                 applied.personsDisabled = try await writer.recomputePersons(revokeSessionsSQL: revokeSessionsSQL)
@@ -88,7 +98,7 @@ extension SyncStore {
         case .hold:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let accounts = String(decoding: try encoder.encode(plan.disables.map(HeldAccount.init).sorted()), as: UTF8.self)
+            let accounts = String(decoding: try encoder.encode(plan.heldDisables.map(HeldAccount.init).sorted()), as: UTF8.self)
             let fingerprint = String(UInt64(bitPattern: AdvisoryLockKey.fnv1a64(accounts)), radix: 16)
             if let same = try await tx.query("""
                 SELECT id FROM workos_dsync.held_plans

@@ -50,16 +50,27 @@ public final class SyncStore: Sendable {
             }
         }
         let emails = Array(Set(needed.linkEmails.map { $0.lowercased() }))
+        let organizationID = listing?.directory.organizationID
         if !emails.isEmpty {
             for row in try await connection.query("""
-                SELECT p.id, lower(p.email) AS email FROM workos_dsync.users p
+                SELECT p.id, lower(p.email) AS email,
+                       EXISTS (SELECT 1 FROM workos_dsync.directory_users o WHERE o.user_id = p.id
+                               AND o.organization_id IS DISTINCT FROM \(organizationID)) AS other_organization
+                FROM workos_dsync.users p
                 WHERE lower(p.email) = ANY(\(emails)::text[]) AND p.anonymized_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM workos_dsync.directory_users d
                                   WHERE d.user_id = p.id AND d.directory_id = \(directoryID))
                 """)
             {
                 state.linkCandidates.append(LinkCandidate(
-                    userID: try row.decode(UUID.self, "id"), email: try row.decode(String.self, "email")))
+                    userID: try row.decode(UUID.self, "id"), email: try row.decode(String.self, "email"),
+                    belongsToOtherOrganization: try row.decode(Bool.self, "other_organization")))
+            }
+            if let organizationID {
+                state.organizationDomains = Set(try await connection.query("""
+                    SELECT DISTINCT lower(domain) AS domain FROM workos_dsync.directories
+                    WHERE organization_id = \(organizationID) AND coalesce(domain, '') <> ''
+                    """).map { try $0.decode(String.self, "domain") })
             }
         }
         return state
@@ -74,9 +85,15 @@ public final class SyncStore: Sendable {
         let count = try await connection.query(
             "SELECT count(*) AS accounts FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)")
         accounts.reserveCapacity(try count.first?.decode(Int.self, "accounts") ?? 0)
+        // Names only of disabled accounts (for a rehire by idp_id), and whether a purge anonymised the person.
         try await connection.forEachBatch(of: """
-            SELECT id, workos_id, idp_id, user_id, email, status, disabled_reason, fingerprint
-            FROM workos_dsync.directory_users WHERE directory_id = \(directoryID)
+            SELECT d.id, d.workos_id, d.idp_id, d.user_id, d.email, d.status, d.disabled_reason, d.fingerprint,
+                   d.last_listed_run_id, CASE WHEN d.status = 'disabled' THEN d.first_name END AS first_name,
+                   CASE WHEN d.status = 'disabled' THEN d.last_name END AS last_name,
+                   p.anonymized_at IS NOT NULL AS anonymized
+            FROM workos_dsync.directory_users d
+            LEFT JOIN workos_dsync.users p ON p.id = d.user_id AND d.status = 'disabled'
+            WHERE d.directory_id = \(directoryID)
             """) { rows in
             for row in rows {
                 var workosID = try row.decode(String.self, "workos_id")
@@ -92,7 +109,10 @@ public final class SyncStore: Sendable {
                     userID: try row.decode(UUID?.self, "user_id"), email: email,
                     status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
                     disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
-                    fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint"))))
+                    fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")),
+                    firstName: try row.decode(String?.self, "first_name"), lastName: try row.decode(String?.self, "last_name"),
+                    isAnonymized: try row.decode(Bool.self, "anonymized"),
+                    lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id")))
             }
         }
         return accounts

@@ -11,7 +11,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Show what a sync would change and why (\"would disable ana@acme.test (missing since run 41)\"); writes nothing.",
+        abstract: "Show what a sync would change and why (\"would disable ana@acme.test (missing, last listed in run 41)\"); writes nothing.",
         discussion: ExitStatus.helpText)
 
     @OptionGroup var options: ConfigOptions

@@ -58,7 +58,7 @@ import WorkOSSimulator
         harness.simulator.deleteUser(leaver.id)
         let plan = try run(["plan", "--format", "json"], environment: env)
         #expect(plan.status == 0)
-        #expect(plan.output.contains("would disable \(leaver.email!) (\(leaver.id)) (missing since run"))
+        #expect(plan.output.contains("would disable \(leaver.email!) (\(leaver.id)) (missing, last listed in run"))
 
         for user in harness.activeUsers().prefix(30) { harness.simulator.deleteUser(user.id) }
         let held = try run(["sync", "--once"], environment: env)

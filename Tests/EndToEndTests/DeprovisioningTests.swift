@@ -111,10 +111,12 @@ import WorkOSSimulator
     @Test func onePersonInTwoDirectoriesKeepsTheOtherAccount() async throws {
         let harness = try await Harness.start(users: 8, groups: 1, directories: 2)
         let (first, second) = (harness.simulator.directoryIDs[0], harness.simulator.directoryIDs[1])
-        let shared = "shared.person@example.com"
-        let inFirst = harness.simulator.createUser(in: first, email: shared, firstName: "Sam", lastName: "Shared")
+        // The second organization links the person because the email is in its domain (tenant isolation).
+        let domain = try #require(harness.simulator.directory(second)?.domain)
+        let inFirst = harness.simulator.createUser(in: first, email: "shared.person@\(domain)", firstName: "Sam", lastName: "Shared")
         try await harness.sync()
-        let inSecond = harness.simulator.createUser(in: second, email: "Shared.Person@example.com", firstName: "Sam", lastName: "Shared")
+        let inSecond = harness.simulator.createUser(
+            in: second, email: "Shared.Person@\(domain.uppercased())", firstName: "Sam", lastName: "Shared")
         try await harness.sync()
         let personA = try #require(try await harness.account(inFirst)?.decode(UUID?.self, "user_id"))
         let personB = try #require(try await harness.account(inSecond)?.decode(UUID?.self, "user_id"))

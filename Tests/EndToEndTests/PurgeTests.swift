@@ -34,9 +34,11 @@ import WorkOSSimulator
         let (first, second) = (harness.simulator.directoryIDs[0], harness.simulator.directoryIDs[1])
         let leaver = harness.simulator.createUser(in: first, email: "old.leaver@example.com", firstName: "Olive", lastName: "Leaver")
         let recent = harness.simulator.createUser(in: first, email: "recent.leaver@example.com", firstName: "Rita", lastName: "Recent")
-        let halfGoneA = harness.simulator.createUser(in: first, email: "two.homes@example.com", firstName: "Tom", lastName: "Two")
+        // In the second organization's domain, so that its directory links the same person (tenant isolation).
+        let twoHomes = "two.homes@\(try #require(harness.simulator.directory(second)?.domain))"
+        let halfGoneA = harness.simulator.createUser(in: first, email: twoHomes, firstName: "Tom", lastName: "Two")
         try await harness.sync()
-        let halfGoneB = harness.simulator.createUser(in: second, email: "two.homes@example.com", firstName: "Tom", lastName: "Two")
+        let halfGoneB = harness.simulator.createUser(in: second, email: twoHomes, firstName: "Tom", lastName: "Two")
         harness.simulator.changeEmail(leaver, to: "olive.married@example.com")
         harness.simulator.updateUser(leaver, jobTitle: "Archivist", customAttributes: ["department": "Records"])
         try await harness.sync()
@@ -125,7 +127,7 @@ import WorkOSSimulator
         #expect(try await person(harness, workosID: recent).decode(String?.self, "email") == "recent.leaver@example.com")
         #expect(try await harness.account(recent)?.decode(String?.self, "email") == "recent.leaver@example.com")
         #expect(try await person(harness, workosID: halfGoneA).decode(Date?.self, "anonymized_at") == nil)
-        #expect(try await harness.account(halfGoneA)?.decode(String?.self, "email") == "two.homes@example.com")
+        #expect(try await harness.account(halfGoneA)?.decode(String?.self, "email") == twoHomes)
         #expect(try await harness.count("""
             SELECT count(*) FROM workos_dsync.users WHERE anonymized_at IS NOT NULL
             """) == 1)

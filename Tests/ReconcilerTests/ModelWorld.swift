@@ -68,6 +68,16 @@ struct ModelStore {
     }
 
     mutating func apply(_ plan: Plan) {
+        for index in state.accounts.indices where plan.purgedAccountsReturning.contains(state.accounts[index].id) {
+            state.accounts[index].workosID += " (released \(state.accounts[index].id))"
+        }
+        // As the store does: an idp_id a written account takes is released by any other account holding it.
+        for write in plan.accountWrites where !write.user.idpID.isEmpty {
+            for index in state.accounts.indices
+            where state.accounts[index].idpID == write.user.idpID && state.accounts[index].id != write.accountID {
+                state.accounts[index].idpID += " (released \(state.accounts[index].id))"
+            }
+        }
         for write in plan.accountWrites {
             switch write.kind {
             case .create(let link):
@@ -79,7 +89,8 @@ struct ModelStore {
                 state.accounts.append(StoredAccount(
                     id: newID(), workosID: write.user.id, idpID: write.user.idpID, userID: userID,
                     email: write.user.email, status: write.initialStatus,
-                    disabledReason: write.initialStatus == .active ? nil : .inactive, fingerprint: write.fingerprint))
+                    disabledReason: write.initialStatus == .active ? nil : .inactive, fingerprint: write.fingerprint,
+                    firstName: write.user.firstName, lastName: write.user.lastName))
             case .update, .reactivate:
                 let index = state.accounts.firstIndex { $0.id == write.accountID }!
                 if let previous = write.previousWorkOSID, let groups = state.memberships.removeValue(forKey: previous) {
@@ -88,6 +99,8 @@ struct ModelStore {
                 state.accounts[index].workosID = write.user.id
                 state.accounts[index].idpID = write.user.idpID
                 state.accounts[index].email = write.user.email
+                state.accounts[index].firstName = write.user.firstName
+                state.accounts[index].lastName = write.user.lastName
                 state.accounts[index].fingerprint = write.fingerprint
                 if write.kind == .reactivate {
                     state.accounts[index].status = .active

@@ -111,7 +111,10 @@ import WorkOS
             let threshold = policy.threshold(activeAccounts: store.state.activeAccountCount)
             if plan.disables.count > threshold || (second.isEmpty && store.state.activeAccountCount > 0 && !plan.disables.isEmpty) {
                 #expect(plan.verdict.holdsDisables)
-                #expect(plan.disablesToApply.isEmpty)
+                // Only explicit deactivations within the threshold go ahead while the rest is held.
+                #expect(plan.disablesToApply.allSatisfy { $0.reason == .inactive })
+                #expect(plan.disablesToApply.count <= threshold)
+                #expect(plan.heldDisables.allSatisfy { !plan.disablesToApply.contains($0) })
             } else {
                 #expect(!plan.verdict.holdsDisables)
             }
