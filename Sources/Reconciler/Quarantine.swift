@@ -49,7 +49,9 @@ public struct Quarantine: Sendable, Hashable {
 
     /// True when the listed user is skipped.
     func skips(_ user: DirectoryUser) -> Bool {
-        workosIDs.contains(user.id) || (!user.idpID.isEmpty && idpIDs.contains(user.idpID))
+        // Asked for every listed user: nothing to hash when nothing is quarantined.
+        guard !workosIDs.isEmpty else { return false }
+        return workosIDs.contains(user.id) || (!user.idpID.isEmpty && idpIDs.contains(user.idpID))
     }
 
     /// True when the account must be left exactly as it is (or, for an unlisted member, not disabled as missing).
