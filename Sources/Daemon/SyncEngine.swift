@@ -100,10 +100,28 @@ public final class SyncEngine: Sendable {
             // there, and the stored accounts share the listing's strings.
             let stored = try await store.loadState(directoryID: directory.id, for: listing)
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
+            report.detail = plan.quarantine.detail
+            Self.logQuarantine(of: plan, logger: logger)
             report.phases.planning = clock.now - phaseStarted
             phaseStarted = clock.now
             try await finish(&plan, mode: mode, report: &report)
             report.phases.apply = clock.now - phaseStarted
+        }
+    }
+
+    /// One warning per quarantined record, naming its page when known and
+    /// its id, never its values; one more when disables of missing users are held for it.
+    private static func logQuarantine(of plan: Plan, logger: Logger) {
+        for record in plan.quarantine.records {
+            var metadata: Logger.Metadata = ["directory_user.workos_id": "\(record.id ?? "")", "reason": "\(record.reason)"]
+            if let page = record.page { metadata["workos.page"] = "\(page)" }
+            if let requestID = record.requestID { metadata["request_id"] = "\(requestID)" }
+            logger.warning("directory user quarantined: its account is left as it is this run", metadata: metadata)
+        }
+        if plan.missingDisablesWithheld > 0 {
+            logger.warning(
+                "disables of missing users held this run: a quarantined record without an id could be any of them",
+                metadata: ["accounts": "\(plan.missingDisablesWithheld)"])
         }
     }
 

@@ -145,6 +145,11 @@ public struct Plan: Sendable, Hashable {
     public var purgedAccountsReturning: [UUID] = []
     /// True for the plan of a directory that vanished from `GET /directories`.
     public var directoryRemoved = false
+    /// Users the plan leaves alone, with their reasons.
+    public var quarantine = Quarantine()
+    /// Accounts missing from the listing not disabled this run because a
+    /// record without an id was quarantined (see `Quarantine`).
+    public var missingDisablesWithheld = 0
 
     public init(directory: Directory) {
         self.directory = directory
@@ -205,6 +210,7 @@ public struct Plan: Sendable, Hashable {
         summary.disables = disablesToApply.count
         summary.groupChanges = groupWrites.count + groupRemovals.count
         summary.membershipChanges = membershipAddCount + membershipRemovals.count
+        summary.quarantined = quarantine.records.count
         return summary
     }
 }
@@ -219,17 +225,19 @@ public struct PlanSummary: Sendable, Hashable, Codable {
     public var held = 0
     public var groupChanges = 0
     public var membershipChanges = 0
+    /// Listed users left alone (see `Quarantine`).
+    public var quarantined = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case creates, updates, reactivations, disables, held
+        case creates, updates, reactivations, disables, held, quarantined
         case emailChanges = "email_changes"
         case groupChanges = "group_changes"
         case membershipChanges = "membership_changes"
     }
 
-    /// One line: "2 creates, 1 update, 3 disables held".
+    /// One line: "2 creates, 1 update, 3 disables held, 1 quarantined".
     public var line: String {
         let parts: [(Int, String)] = [
             (creates, "create"), (updates, "update"), (emailChanges, "email change"),
@@ -238,6 +246,8 @@ public struct PlanSummary: Sendable, Hashable, Codable {
         ]
         var words = parts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
         if held > 0 { words.append("\(held) disable\(held == 1 ? "" : "s") held") }
-        return words.isEmpty ? "no changes" : words.joined(separator: ", ")
+        if words.isEmpty { words.append("no changes") }
+        if quarantined > 0 { words.append("\(quarantined) quarantined") }
+        return words.joined(separator: ", ")
     }
 }

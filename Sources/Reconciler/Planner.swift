@@ -2,16 +2,13 @@ public import WorkOS
 import Foundation
 
 /// A listing the planner refuses to act on: an inconsistency, not a guess.
+/// (A bad user record is not one: it is quarantined, see `Quarantine`.)
 public enum PlanningError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Two users of one listing share an `idp_id`.
-    case duplicateIdpID(idpID: String, workosIDs: [String])
-    /// A user or group of the listing belongs to another directory.
+    /// A group of the listing belongs to another directory.
     case foreignObject(id: String, directoryID: String)
 
     public var description: String {
         switch self {
-        case .duplicateIdpID(let idpID, let ids):
-            "the listing has several users with idp_id \(idpID) (\(ids.joined(separator: ", "))); nothing applied"
         case .foreignObject(let id, let directoryID):
             "the listing contains \(id) of directory \(directoryID); nothing applied"
         }
@@ -42,7 +39,8 @@ public enum Planner {
         plan.listedUsers = snapshot.users.count
         plan.listedGroups = snapshot.groups.count
 
-        try checkConsistency(snapshot)
+        let quarantine = try checkConsistency(snapshot)
+        plan.quarantine = quarantine
         let matching = match(listing, to: stored.accounts)
         let matchOfUser = matching.matchOfUser
 
@@ -57,6 +55,8 @@ public enum Planner {
         plan.purgedAccountsReturning = matching.purgedReturning.map { stored.accounts[$0].id }
         reserveCapacity(in: &plan, listing, stored: stored, matchOfUser: matchOfUser)
         for (userIndex, user) in snapshot.users.enumerated() {
+            // A quarantined user's account is left exactly as it is.
+            if quarantine.skips(user) { continue }
             let groupIDs = listing.groupIDs(ofUser: userIndex)
             let fingerprint = listing.fingerprints[userIndex]
             guard let accountIndex = matchOfUser[userIndex] else {
@@ -92,6 +92,11 @@ public enum Planner {
         }
 
         for index in stored.accounts.indices where !matching.matchedAccount[index] && stored.accounts[index].status == .active {
+            if quarantine.protects(stored.accounts[index]) { continue }
+            if quarantine.holdsMissingDisables {
+                plan.missingDisablesWithheld += 1
+                continue
+            }
             plan.disables.append(AccountDisable(account: stored.accounts[index], reason: .missing))
         }
 
@@ -245,23 +250,35 @@ public enum Planner {
         return plan
     }
 
-    private static func checkConsistency(_ snapshot: DirectorySnapshot) throws(PlanningError) {
+    /// The listing's quarantine, plus the users it cannot use: one of another
+    /// directory, and every user of an `idp_id` that several users share
+    /// (which of them is the account's person cannot be told). A group of
+    /// another directory still fails the plan.
+    private static func checkConsistency(_ snapshot: DirectorySnapshot) throws(PlanningError) -> Quarantine {
         let directoryID = snapshot.directory.id
+        var quarantine = Quarantine(snapshot)
         var workosIDByIdpID: [String: String] = [:]
+        var duplicates: [String: Set<String>] = [:]
         workosIDByIdpID.reserveCapacity(snapshot.users.count)
         for user in snapshot.users {
             guard user.directoryID == directoryID else {
-                throw .foreignObject(id: user.id, directoryID: user.directoryID)
+                quarantine.add(QuarantinedRecord(id: user.id, reason: "belongs to directory \(user.directoryID), not \(directoryID)"))
+                continue
             }
             guard !user.idpID.isEmpty else { continue }
-            if let other = workosIDByIdpID[user.idpID], other != user.id {
-                throw .duplicateIdpID(idpID: user.idpID, workosIDs: [other, user.id].sorted())
+            if let other = workosIDByIdpID[user.idpID] {
+                if other != user.id { duplicates[user.idpID, default: [other]].insert(user.id) }
+            } else {
+                workosIDByIdpID[user.idpID] = user.id
             }
-            workosIDByIdpID[user.idpID] = user.id
+        }
+        for (idpID, ids) in duplicates.sorted(by: { $0.key < $1.key }) {
+            quarantine.addDuplicate(idpID: idpID, workosIDs: ids.sorted())
         }
         for group in snapshot.groups where group.directoryID != directoryID {
             throw .foreignObject(id: group.id, directoryID: group.directoryID)
         }
+        return quarantine
     }
 
     private static func planGroups(_ listed: [DirectoryGroup], stored: [StoredGroup], into plan: inout Plan) {

@@ -33,7 +33,7 @@ struct PlanWriter {
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_accounts (
                 kind text NOT NULL, account_id uuid NOT NULL, person_id uuid, link text, candidates uuid[], conflict_reason text,
-                workos_id text NOT NULL, previous_workos_id text, idp_id text NOT NULL, email text,
+                workos_id text NOT NULL, previous_workos_id text, idp_id text, email text,
                 first_name text, last_name text, username text, job_title text, state text NOT NULL,
                 status text NOT NULL, custom_attributes jsonb, role_slug text, fingerprint text NOT NULL,
                 workos_updated_at timestamptz, email_changed boolean NOT NULL, old_email text, group_ids text[] NOT NULL
@@ -347,7 +347,8 @@ struct PlanWriter {
         }
         return [
             kind, (write.accountID ?? UUID()).uuidString, personID?.uuidString, link, candidates, conflictReason, user.id,
-            write.previousWorkOSID, Storable.text(user.idpID), Storable.text(user.email), Storable.text(user.firstName),
+            write.previousWorkOSID, user.idpID.isEmpty ? nil : Storable.text(user.idpID), Storable.text(user.email),
+            Storable.text(user.firstName),
             Storable.text(user.lastName), Storable.text(user.username), Storable.text(user.jobTitle),
             Storable.text(user.state.rawValue), write.initialStatus.rawValue,
             user.customAttributesText == "null" ? nil

@@ -58,9 +58,9 @@ extension SyncStore {
                     """)
             }
             let runID = try await tx.query("""
-                INSERT INTO workos_dsync.sync_runs (directory_id, started_at, outcome, dry_run, pages, users_seen, groups_seen, counts)
+                INSERT INTO workos_dsync.sync_runs (directory_id, started_at, outcome, dry_run, pages, users_seen, groups_seen, counts, error)
                 VALUES (\(directory.id), \(startedAt), \(outcome.rawValue), false, \(pages), \(plan.listedUsers),
-                        \(plan.listedGroups), \(summaryJSON)::jsonb)
+                        \(plan.listedGroups), \(summaryJSON)::jsonb, \(plan.quarantine.detail))
                 RETURNING id
                 """)[0].decode(Int64.self, "id")
             var applied = AppliedRun(runID: runID, outcome: outcome, heldPlanID: nil, personsDisabled: 0, eventsWritten: 0)

@@ -97,7 +97,7 @@ public final class SyncStore: Sendable {
             """) { rows in
             for row in rows {
                 var workosID = try row.decode(String.self, "workos_id")
-                var idpID = try row.decode(String.self, "idp_id")
+                var idpID = try row.decode(String?.self, "idp_id") ?? ""
                 var email = try row.decode(String?.self, "email")
                 if let listed = listing?.listedUser(id: workosID) {
                     workosID = listed.id

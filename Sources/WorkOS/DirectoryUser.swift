@@ -5,8 +5,10 @@ public import Foundation
 /// `email` may be null. The deprecated `emails`, `username`, `job_title` and
 /// `raw_attributes` may be present or absent; when `email` is absent the
 /// primary entry of `emails` stands in for it. Unknown fields are ignored and
-/// unknown `state` values are kept; a missing `id`, `directory_id` or `state`
-/// makes the record (and so its listing) undecodable rather than guessed.
+/// unknown `state` values are kept; a number where a text field is expected
+/// (`"idp_id": 12345`) is read as its text. A missing `id`, `directory_id` or
+/// `state` makes the record undecodable rather than guessed: its listing
+/// quarantines it (see `QuarantinedRecord`).
 @dynamicMemberLookup
 public struct DirectoryUser: Sendable, Hashable, Decodable {
     /// A directory user's decoded fields; read and written as members of the
@@ -15,6 +17,7 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
         public var id: String
         public var directoryID: String
         public var organizationID: String?
+        /// Empty when the IdP sends none (or an empty one): stored as NULL, never matched.
         public var idpID: String
         public var email: String?
         public var firstName: String?
@@ -75,6 +78,14 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
         set { uniqueStorage().fields.customAttributesText = newValue.canonicalText }
     }
 
+    /// True when a text field holds U+FFFD (what `TextRepair` puts in place of bad text).
+    public var containsReplacementCharacter: Bool {
+        let fields = storage.fields
+        let texts = [fields.id, fields.directoryID, fields.organizationID, fields.idpID, fields.email, fields.firstName,
+                     fields.lastName, fields.username, fields.jobTitle, fields.roleSlug, fields.customAttributesText]
+        return texts.contains { $0?.unicodeScalars.contains("\u{FFFD}") ?? false }
+    }
+
     public static func == (lhs: DirectoryUser, rhs: DirectoryUser) -> Bool {
         lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
     }
@@ -124,22 +135,22 @@ public struct DirectoryUser: Sendable, Hashable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let email: String?
         if container.contains(.email) {
-            email = try container.decodeIfPresent(String.self, forKey: .email)
+            email = try container.decodeLenientTextIfPresent(forKey: .email)
         } else {
             let legacyEmails = (try? container.decodeIfPresent([LegacyEmail].self, forKey: .emails)) ?? []
             email = (legacyEmails.first { $0.primary == true } ?? legacyEmails.first)?.value
         }
         self.init(
-            id: try container.decode(String.self, forKey: .id),
+            id: try container.decodeLenientText(forKey: .id),
             directoryID: try container.decode(String.self, forKey: .directoryID),
             organizationID: try container.decodeIfPresent(String.self, forKey: .organizationID),
-            idpID: try container.decodeIfPresent(String.self, forKey: .idpID) ?? "",
+            idpID: try container.decodeLenientTextIfPresent(forKey: .idpID) ?? "",
             email: email,
-            firstName: try container.decodeIfPresent(String.self, forKey: .firstName),
-            lastName: try container.decodeIfPresent(String.self, forKey: .lastName),
-            username: try? container.decodeIfPresent(String.self, forKey: .username),
-            jobTitle: try? container.decodeIfPresent(String.self, forKey: .jobTitle),
-            // Required: a record without a state is malformed, and failing the listing is safer
+            firstName: try container.decodeLenientTextIfPresent(forKey: .firstName),
+            lastName: try container.decodeLenientTextIfPresent(forKey: .lastName),
+            username: try? container.decodeLenientTextIfPresent(forKey: .username),
+            jobTitle: try? container.decodeLenientTextIfPresent(forKey: .jobTitle),
+            // Required: a record without a state is malformed, and quarantining it is safer
             // than reading it as "not active" and disabling the account.
             state: try container.decode(DirectoryUserState.self, forKey: .state),
             customAttributes: try container.decodeIfPresent(JSONValue.self, forKey: .customAttributes) ?? .null,

@@ -73,9 +73,15 @@ public struct PageSequence<Item: WorkOSListable>: AsyncSequence, Sendable {
             var logger = client.logger
             logger[metadataKey: "workos.page"] = "\(number)"
             let page = try await client.perform(call, logger: logger) { response in
-                let envelope = try WorkOSClient.decode(ListEnvelope<Item>.self, from: response, endpoint: endpoint)
+                // A user record with bad text is quarantined by the lenient decoding, not thrown: repair and retry.
+                let (envelope, repair) = try WorkOSClient.decodeRepairing(
+                    ListEnvelope<Item>.self, from: response, endpoint: endpoint, isDamaged: { !$0.quarantined.isEmpty })
                 return ListPage(
-                    items: envelope.data, after: envelope.after, number: number, requestID: response.requestID)
+                    items: envelope.data, after: envelope.after, number: number, requestID: response.requestID,
+                    quarantined: envelope.quarantined.map {
+                        QuarantinedRecord(id: $0.id, reason: $0.reason, page: number, requestID: response.requestID)
+                    },
+                    repair: repair)
             }
             pages = number
             if page.after == "" {
@@ -84,7 +90,8 @@ public struct PageSequence<Item: WorkOSListable>: AsyncSequence, Sendable {
                     detail: "page \(number) has an empty cursor")
             }
             if let next = page.after {
-                guard !page.items.isEmpty else {
+                // A page whose every record was quarantined still had records.
+                guard !page.items.isEmpty || !page.quarantined.isEmpty else {
                     throw WorkOSError(
                         .emptyPageWithCursor, endpoint: name, requestID: page.requestID,
                         detail: "page \(number) is empty but has a cursor")

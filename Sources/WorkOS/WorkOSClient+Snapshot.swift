@@ -10,8 +10,12 @@ extension WorkOSClient {
     /// paced under the directory's `/directory_users` budget. Fails with:
     /// - any listing's ``WorkOSError`` (the others are cancelled),
     /// - ``WorkOSError/Code/duplicateID`` for an id listed twice with different content,
-    /// - ``WorkOSError/Code/inconsistentListing`` for a member that is not in
-    ///   the user listing, or a record of another directory.
+    /// - ``WorkOSError/Code/inconsistentListing`` for a group or member of another directory.
+    ///
+    /// One bad user record does not fail it: a user that does not decode or
+    /// belongs to another directory is quarantined (``DirectorySnapshot/quarantined``),
+    /// and a member missing from the user listing is skipped this run
+    /// (``DirectorySnapshot/unlistedMemberIDs``).
     public func snapshot(of directory: Directory) async throws -> DirectorySnapshot {
         var logger = logger
         logger[metadataKey: "directory.id"] = "\(directory.id)"
@@ -29,6 +33,7 @@ extension WorkOSClient {
             group.addTask { try await self.collectGroups(directoryID: directoryID) }
             var inFlight = 2
             var users: [DirectoryUser]?
+            var quarantined: [QuarantinedRecord] = []
             var groups: [DirectoryGroup]?
             var pendingGroups: [DirectoryGroup] = []
             var memberships: [String: [String]] = [:]
@@ -44,8 +49,9 @@ extension WorkOSClient {
             while let part = try await group.next() {
                 inFlight -= 1
                 switch part {
-                case .users(let list, let count):
+                case .users(let list, let rejected, let count):
                     users = list
+                    quarantined = rejected
                     pages += count
                 case .groups(let list, let count):
                     groups = list
@@ -57,19 +63,22 @@ extension WorkOSClient {
                 }
                 launch(&group)
             }
-            return (users ?? [], groups ?? [], memberships, pages)
+            return (users ?? [], groups ?? [], memberships, pages, quarantined)
         }
-        let (users, groups, memberships, pages) = result
+        let (users, groups, listedMemberships, pages, quarantined) = result
 
-        // Every member must be a listed user of this directory.
+        // A member missing from the user listing was usually hired while it ran: skipped until the next run.
+        var memberships = listedMemberships
+        var unlisted = Set<String>()
         let userIDs = Set(users.map(\.id))
         for group in groups {
-            let members = memberships[group.id] ?? []
-            if let stranger = members.first(where: { !userIDs.contains($0) }) {
-                throw WorkOSError(
-                    .inconsistentListing, endpoint: Endpoint.listDirectoryUsers.displayName,
-                    detail: "member \(stranger) of group \(group.id) is not in the user listing")
-            }
+            guard let members = memberships[group.id], members.contains(where: { !userIDs.contains($0) }) else { continue }
+            let strangers = members.filter { !userIDs.contains($0) }
+            unlisted.formUnion(strangers)
+            memberships[group.id] = members.filter { userIDs.contains($0) }
+            logger.notice(
+                "group members not in the user listing skipped this run (hired while it ran, or quarantined)",
+                metadata: ["group.id": "\(group.id)", "members": "\(strangers.count)", "first": "\(strangers[0])"])
         }
         guard memberships.count == groups.count else {
             throw WorkOSError(
@@ -84,25 +93,47 @@ extension WorkOSClient {
                 "elapsed_ms": "\(elapsed.wholeMilliseconds)",
             ])
         return DirectorySnapshot(
-            directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages)
+            directory: directory, users: users, groups: groups, memberships: memberships, pagesFetched: pages,
+            quarantined: quarantined, unlistedMemberIDs: unlisted)
     }
 
     private func collectUsers(directoryID: String, organizationID: String?, ids: IDInterner) async throws -> SnapshotPart {
         var filter = DuplicateFilter<DirectoryUser>(endpoint: Endpoint.listDirectoryUsers.displayName)
         var profileValues = StringPool()
+        var quarantined: [QuarantinedRecord] = []
         var pages = 0
         for try await page in userPages(directoryID: directoryID) {
             pages += 1
-            let requestID = page.requestID
+            let (number, requestID) = (page.number, page.requestID)
+            quarantined += page.quarantined
+            if let repair = page.repair { logRepair(repair, of: page, logger: logger) }
             // The page's array is this loop's alone, so each user is changed in place, not copied.
             var users = (consume page).items
             for index in users.indices {
-                try Self.requireDirectory(users[index].directoryID, directoryID, what: "user \(users[index].id)", page: requestID)
+                guard users[index].directoryID == directoryID else {
+                    quarantined.append(QuarantinedRecord(
+                        id: users[index].id, reason: "belongs to directory \(users[index].directoryID), not \(directoryID)",
+                        page: number, requestID: requestID))
+                    continue
+                }
                 Self.shareStrings(of: &users[index], ids: ids, profileValues: &profileValues, directoryID: directoryID, organizationID: organizationID)
                 _ = try filter.admit(users[index])
             }
         }
-        return .users(filter.items, pages: pages)
+        return .users(filter.items, quarantined: quarantined, pages: pages)
+    }
+
+    /// One warning per user of a repaired page whose text now holds U+FFFD
+    /// (or one for the page when none does): the page and the record id, never the values.
+    private func logRepair(_ repair: TextRepair.Report, of page: ListPage<DirectoryUser>, logger: Logger) {
+        let pageMetadata: Logger.Metadata = ["workos.page": "\(page.number)", "request_id": "\(page.requestID ?? "")"]
+        let repaired = page.items.filter(\.containsReplacementCharacter)
+        for user in repaired {
+            logger.warning(
+                "directory user text repaired: \(repair)",
+                metadata: pageMetadata.merging(["directory_user.workos_id": "\(user.id)"]) { $1 })
+        }
+        if repaired.isEmpty { logger.warning("directory user page repaired: \(repair)", metadata: pageMetadata) }
     }
 
     /// Equal ids, organizations and repeated profile values share one string
@@ -160,7 +191,7 @@ extension WorkOSClient {
 
 /// One finished listing of a snapshot.
 enum SnapshotPart: Sendable {
-    case users([DirectoryUser], pages: Int)
+    case users([DirectoryUser], quarantined: [QuarantinedRecord], pages: Int)
     case groups([DirectoryGroup], pages: Int)
     case members(groupID: String, [String], pages: Int)
 }

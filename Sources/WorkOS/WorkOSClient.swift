@@ -390,9 +390,26 @@ public final class WorkOSClient: Sendable {
     static func decode<Value: Decodable>(
         _ type: Value.Type, from response: HTTPResponseData, endpoint: Endpoint
     ) throws -> Value {
+        try decodeRepairing(type, from: response, endpoint: endpoint).value
+    }
+
+    /// Like `decode`, and when the body fails to decode (or `isDamaged` says
+    /// the value lost something) for invalid UTF-8 or lone surrogate escapes,
+    /// decodes it repaired (see `TextRepair`) and says what was repaired.
+    /// A healthy body is decoded once and never scanned.
+    static func decodeRepairing<Value: Decodable>(
+        _ type: Value.Type, from response: HTTPResponseData, endpoint: Endpoint, isDamaged: (Value) -> Bool = { _ in false }
+    ) throws -> (value: Value, repair: TextRepair.Report?) {
         do {
-            return try JSONDecoder().decode(type, from: response.body)
+            let value = try JSONDecoder().decode(type, from: response.body)
+            guard isDamaged(value), let (repaired, report) = TextRepair.repair(response.body),
+                  let repairedValue = try? JSONDecoder().decode(type, from: repaired) else { return (value, nil) }
+            return (repairedValue, report)
         } catch {
+            if let (repaired, report) = TextRepair.repair(response.body),
+               let value = try? JSONDecoder().decode(type, from: repaired) {
+                return (value, report)
+            }
             let body = response.body
             if ErrorBodySummary.looksTruncated(body) {
                 throw WorkOSError(

@@ -8,6 +8,8 @@ indirect enum JSON: Sendable {
     case timestamp(Int64)
     case array([JSON])
     case object([(String, JSON)])
+    /// Bytes written as they are, valid JSON or not (a hostile record).
+    case raw([UInt8])
 
     /// `.string` or `.null`.
     static func optional(_ text: String?) -> JSON { text.map(JSON.string) ?? .null }
@@ -46,6 +48,7 @@ indirect enum JSON: Sendable {
                 value.write(to: &output, style)
             }
             output.append(UInt8(ascii: "}"))
+        case .raw(let bytes): output.append(contentsOf: bytes)
         }
     }
 

@@ -104,7 +104,7 @@ extension SimulatorState {
         if let directory {
             guard directories[directory] != nil else { return .notFound("Directory", directory) }
             directoryID = directory
-            ids = userIDsByDirectory[directory] ?? []
+            ids = (userIDsByDirectory[directory] ?? []).filter { userListingOverrides[$0] != .omitted }
         } else {
             guard let found = groups[group!] else { return .notFound("Directory Group", group!) }
             directoryID = found.directoryID
@@ -124,7 +124,10 @@ extension SimulatorState {
             ids = ids.filter { users[$0]?.email?.lowercased() == email.lowercased() }
         }
         let page = parameters.page(of: ids)
-        return .page(data: page.ids.compactMap { users[$0].map(userJSON) },
+        return .page(data: page.ids.compactMap { id in
+                         if directory != nil, case .raw(let bytes)? = userListingOverrides[id] { return .raw(bytes) }
+                         return users[id].map(userJSON)
+                     },
                      before: page.before, after: page.after, requestedAfter: parameters.after)
     }
 

@@ -27,6 +27,8 @@ struct SimulatorState {
     var departed: [String: SimulatedUser] = [:]
     var events: [SimulatedEvent] = []
 
+    /// Users shown otherwise in directory user listings, by id.
+    var userListingOverrides: [String: UserListingOverride] = [:]
     var scriptedFaults: [ScriptedFault] = []
     var randomFaults: [RandomFault] = []
     var statistics = SimulatorStatistics()

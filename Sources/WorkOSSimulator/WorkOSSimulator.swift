@@ -72,6 +72,11 @@ public final class WorkOSSimulator: Sendable {
         state.withLock { $0.scriptedFaults.append(ScriptedFault(fault: fault, matcher: matching, skip: skip, times: times)) }
     }
 
+    /// Shows a user otherwise in `GET /directory_users?directory=` (nil restores its normal object).
+    public func overrideUserListing(_ id: String, _ override: UserListingOverride?) {
+        state.withLock { $0.userListingOverrides[id] = override }
+    }
+
     /// Removes every scripted and random fault.
     public func clearFaults() {
         state.withLock {

@@ -125,12 +125,17 @@ import WorkOS
         #expect(store.state.accounts.first { $0.id == disabled.id }?.workosID == "user_2_new")
     }
 
-    @Test func duplicateIdpIDsInOneListingAreAnInconsistency() {
-        #expect(throws: PlanningError.duplicateIdpID(idpID: "idp_1", workosIDs: ["user_1", "user_x"])) {
-            try Planner.plan(
-                snapshot: snapshot([user(1), user(1, id: "user_x")]), stored: StoredState(directoryID: "directory_A"),
-                policy: SafetyPolicy())
-        }
+    @Test func usersSharingAnIdpIDAreQuarantinedAndTheRestApplies() throws {
+        let store = try synced([user(1), user(2), user(3)])
+        // user_2 left; user_x turns up with user_1's idp_id; user_1 changed its name.
+        let plan = try Planner.plan(
+            snapshot: snapshot([user(1, last: "Renamed"), user(1, id: "user_x"), user(3)]), stored: store.state,
+            policy: SafetyPolicy())
+        #expect(plan.quarantine.records.map(\.id) == ["user_1", "user_x"])
+        #expect(plan.quarantine.records[0].reason == "duplicate idp_id idp_1 (users user_1, user_x)")
+        #expect(plan.accountWrites.isEmpty, "neither user_1's account is updated nor user_x's created")
+        #expect(plan.disables.map(\.workosID) == ["user_2"])
+        #expect(plan.summary.line == "1 disable, 2 quarantined")
     }
 
     @Test func preExistingPersonsLinkOnlyOnAUniqueCaseInsensitiveEmail() throws {

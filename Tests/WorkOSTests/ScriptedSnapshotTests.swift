@@ -61,22 +61,23 @@ import WorkOS
         #expect(error?.detail?.contains("u2") == true)
     }
 
-    @Test func aMemberMissingFromTheUserListingIsInconsistent() async throws {
+    @Test func aMemberMissingFromTheUserListingIsSkippedThisRun() async throws {
         let transport = Self.transport(userPages: [["u1", "u2"]], members: ["u1", "u9"])
-        let error = await #expect(throws: WorkOSError.self) {
-            _ = try await ClientPaginationTests.client(transport).snapshot(of: Self.directory)
-        }
-        #expect(error?.code == .inconsistentListing)
-        #expect(error?.detail?.contains("u9") == true)
+        let snapshot = try await ClientPaginationTests.client(transport).snapshot(of: Self.directory)
+        #expect(snapshot.users.map(\.id) == ["u1", "u2"])
+        #expect(snapshot.memberships == ["g1": ["u1"]])
+        #expect(snapshot.unlistedMemberIDs == ["u9"])
+        #expect(snapshot.quarantined.isEmpty)
     }
 
-    @Test func aUserOfAnotherDirectoryIsInconsistent() async throws {
-        let transport = Self.transport(userPages: [["u1"]], members: []) { id, _ in
-            #"{"id":"\#(id)","directory_id":"directory_2","idp_id":"i","email":null,"state":"active"}"#
+    @Test func aUserOfAnotherDirectoryIsQuarantinedByItsID() async throws {
+        let transport = Self.transport(userPages: [["u1", "u2"]], members: []) { id, _ in
+            #"{"id":"\#(id)","directory_id":"\#(id == "u1" ? "directory_2" : "directory_1")","idp_id":"i-\#(id)","email":null,"state":"active"}"#
         }
-        let error = await #expect(throws: WorkOSError.self) {
-            _ = try await ClientPaginationTests.client(transport).snapshot(of: Self.directory)
-        }
-        #expect(error?.code == .inconsistentListing)
+        let snapshot = try await ClientPaginationTests.client(transport).snapshot(of: Self.directory)
+        #expect(snapshot.users.map(\.id) == ["u2"])
+        #expect(snapshot.quarantined == [
+            QuarantinedRecord(id: "u1", reason: "belongs to directory directory_2, not directory_1", page: 1, requestID: nil),
+        ])
     }
 }
