@@ -48,10 +48,13 @@ struct PlanWriter {
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_memberships (op text NOT NULL, group_workos_id text NOT NULL, user_workos_id text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE person_changes (user_id uuid NOT NULL, status text NOT NULL, reason text) ON COMMIT DROP;
-            CREATE TEMPORARY TABLE roles_before ON COMMIT DROP AS
-                SELECT user_id, array_agg(DISTINCT role ORDER BY role) AS roles FROM workos_dsync.effective_roles
-                WHERE directory_id = \(quoteLiteral(directoryID)) AND user_id IS NOT NULL GROUP BY user_id;
+            CREATE TEMPORARY TABLE roles_before (user_id uuid NOT NULL, roles text[] NOT NULL) ON COMMIT DROP;
             """))
+        try await connection.execute("""
+            INSERT INTO roles_before (user_id, roles)
+            SELECT user_id, array_agg(DISTINCT role ORDER BY role) FROM workos_dsync.effective_roles
+            WHERE directory_id = \(directoryID) AND user_id IS NOT NULL GROUP BY user_id
+            """)
     }
 
     // MARK: groups
