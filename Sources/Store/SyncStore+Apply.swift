@@ -20,7 +20,9 @@ extension SyncStore {
     /// into temporary staging tables, then one statement per kind of change),
     /// never a round trip per row. Writes the events (with reasons and the run
     /// id), the `sync_runs` row and the held plan, and sends
-    /// `NOTIFY workos_dsync` once, at commit.
+    /// `NOTIFY workos_dsync` once, at commit. Runs only while this session
+    /// holds the directory's lease (`tryLock`): otherwise throws `LeaseLost`
+    /// and writes nothing.
     public func apply(
         _ plan: Plan, pages: Int, startedAt: Date, revokeSessionsSQL: String? = nil, approvedBy: String? = nil
     ) async throws -> AppliedRun {
@@ -32,6 +34,7 @@ extension SyncStore {
                            metadata: ["directory.id": "\(directory.id)", "directory_user.workos_id": "\(write.user.id)"])
         }
         return try await connection.withTransaction { tx in
+            try await requireLease(directoryID: directory.id, on: tx)
             let previous = try await tx.query("""
                 SELECT last_complete_sync_at FROM workos_dsync.directories WHERE id = \(directory.id)
                 """).first?.decode(Date?.self, "last_complete_sync_at") ?? nil
