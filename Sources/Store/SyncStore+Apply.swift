@@ -12,6 +12,8 @@ public struct AppliedRun: Sendable, Hashable {
     /// Persons whose last active account was disabled (sessions revoked).
     public var personsDisabled: Int
     public var eventsWritten: Int
+    /// Set when `revoke_sessions_sql` failed (the rest committed; retried next run).
+    public var sessionRevocationFailure: SessionRevocationFailure?
 }
 
 extension SyncStore {
@@ -22,7 +24,8 @@ extension SyncStore {
     /// id), the `sync_runs` row and the held plan, and sends
     /// `NOTIFY workos_dsync` once, at commit. Runs only while this session
     /// holds the directory's lease (`tryLock`): otherwise throws `LeaseLost`
-    /// and writes nothing.
+    /// and writes nothing. `revoke_sessions_sql` never blocks the disables
+    /// (see `revokeSessions`).
     public func apply(
         _ plan: Plan, pages: Int, startedAt: Date, revokeSessionsSQL: String? = nil, approvedBy: String? = nil
     ) async throws -> AppliedRun {
@@ -63,6 +66,7 @@ extension SyncStore {
                 """)[0].decode(Int64.self, "id")
             var applied = AppliedRun(runID: runID, outcome: outcome, heldPlanID: nil, personsDisabled: 0, eventsWritten: 0)
             applied.heldPlanID = try await recordHeldPlan(plan, runID: runID, approvedBy: approvedBy, on: tx)
+            var disabled: [UUID] = []
             if !plan.isEmpty {
                 let writer = PlanWriter(plan: plan, runID: runID, previousCompleteListing: previous, connection: tx)
                 try await writer.createStagingTables()
@@ -71,10 +75,13 @@ extension SyncStore {
                 try await writer.writeAccounts()
                 try await writer.writeDisables()
                 try await writer.writeMemberships()
-                applied.personsDisabled = try await writer.recomputePersons(revokeSessionsSQL: revokeSessionsSQL)
+                disabled = try await writer.recomputePersons()
                 try await writer.recordRoleChanges()
                 applied.eventsWritten = try await writer.flushEvents()
             }
+            applied.personsDisabled = disabled.count
+            applied.sessionRevocationFailure = try await revokeSessions(
+                revokeSessionsSQL, disabled: disabled, directoryID: directory.id, on: tx)
             try await tx.execute("""
                 UPDATE workos_dsync.sync_runs SET finished_at = clock_timestamp() WHERE id = \(runID)
                 """)
