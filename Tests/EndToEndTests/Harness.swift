@@ -54,6 +54,19 @@ struct Harness {
         }
     }
 
+    /// Runs `sql/roles.sql` on `connection` (connected as the owner).
+    static func createRoles(on connection: PostgresConnection) async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = try String(contentsOf: root.appendingPathComponent("sql/roles.sql"), encoding: .utf8)
+        do {
+            try await connection.execute(PostgresQuery(unsafeSQL: script))
+        } catch {
+            // Roles are cluster-wide: another test may have created them at the same moment.
+            try await Task.sleep(for: .milliseconds(200))
+            try await connection.execute(PostgresQuery(unsafeSQL: script))
+        }
+    }
+
     /// A second replica: the same settings, its own WorkOS client and PostgreSQL session.
     func replica() async throws -> Runtime {
         try await Self.connect(settings: settings, pageSize: pageSize, logger: logger)
