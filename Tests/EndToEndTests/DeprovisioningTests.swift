@@ -105,6 +105,25 @@ import WorkOSSimulator
         await harness.stop()
     }
 
+    /// A person whose revocation failed and who is active again before the
+    /// retry keeps their sessions, and the pending mark goes.
+    @Test func aPersonActiveAgainIsNotRevokedByTheRetry() async throws {
+        let harness = try await Harness.start(users: 6, groups: 1, revokeSessionsSQL: Self.revokeSQL)
+        try await harness.sync()
+        let leaver = try #require(harness.activeUsers().first)
+        harness.simulator.deleteUser(leaver.id)
+        #expect(try await harness.sync().first?.sessionRevocationFailure?.persons == 1)
+        harness.simulator.rehireUser(idpID: leaver.idpID, in: harness.directoryID)
+        try await harness.runtime.store.connection.execute(PostgresQuery(unsafeSQL: Self.sessionsTable))
+        try await giveEveryoneASession(harness)
+        let rehired = try await harness.sync()
+        #expect(rehired.map(\.outcome) == [.applied])
+        #expect(rehired.first?.sessionRevocationFailure == nil)
+        #expect(try await harness.count("SELECT count(*) FROM workos_dsync.users WHERE sessions_revocation_pending_since IS NOT NULL") == 0)
+        #expect(try await harness.count("SELECT count(*) FROM public.app_sessions") == 6)
+        await harness.stop()
+    }
+
     @Test func reactivationAndRehireUnderANewWorkOSIDReuseTheSameAccount() async throws {
         let harness = try await Harness.start(users: 12, groups: 2, deactivation: .keepInactive)
         try await harness.sync()
