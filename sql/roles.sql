@@ -1,19 +1,27 @@
 -- Least-privilege roles for workos-dsync. NOT a migration: run it once as a
 -- superuser or the schema owner, after `workos-dsync migrate`, and again after
--- a migration adds tables (it is idempotent):
+-- a migration adds tables (it is idempotent). In one transaction (-1), so
+-- a daemon running meanwhile never misses a grant it needs half-way:
 --
---   psql "$OWNER_DATABASE_URL" -v ON_ERROR_STOP=1 -f sql/roles.sql
+--   psql "$OWNER_DATABASE_URL" -v ON_ERROR_STOP=1 -1 -f sql/roles.sql
 --
 -- * `workos-dsync migrate` runs as the OWNER of schema workos_dsync (it runs
 --   DDL); nothing else needs the owner.
 -- * workos_dsync_daemon: what `workos-dsync run/sync/approve/purge` need —
---   usage on the schema, SELECT/INSERT/UPDATE/DELETE on its tables, the
---   sequences, temporary tables for staging; no DDL on the schema; events
---   stay append-only (no UPDATE/DELETE/TRUNCATE granted; purge's anonymisation
---   of event payloads is the one exception and runs as the owner).
+--   usage on the schema, SELECT on its tables, INSERT/UPDATE where it
+--   writes, DELETE only on group_memberships and evented_roles (the tables
+--   it deletes from), the sequences, temporary tables for staging; no DDL on the
+--   schema; role_mappings is read-only for it (admins maintain it); events
+--   stay append-only (no UPDATE/DELETE/TRUNCATE granted; purge's
+--   anonymisation of event payloads is the one exception and runs as the
+--   owner).
+-- * workos_dsync_admin: the application's admin screens — what the reader
+--   has, plus writing role_mappings, resolving link_conflicts (resolved_at,
+--   and pointing the account at the chosen person: directory_users.user_id)
+--   and deciding held_plans (status, decided_at, decided_by).
 -- * workos_dsync_reader: the application — SELECT on tables and views,
 --   EXECUTE on can_sign_in.
--- Both are NOLOGIN groups: grant them to login roles, e.g.
+-- All are NOLOGIN groups: grant them to login roles, e.g.
 --   CREATE ROLE dsync LOGIN PASSWORD '…' IN ROLE workos_dsync_daemon;
 
 -- Roles are cluster-wide: two databases of one cluster running this at once
@@ -28,22 +36,33 @@ BEGIN
         CREATE ROLE workos_dsync_reader NOLOGIN;
     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
     END;
+    BEGIN
+        CREATE ROLE workos_dsync_admin NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END $$;
 
 REVOKE ALL ON SCHEMA workos_dsync FROM PUBLIC;
-REVOKE CREATE ON SCHEMA workos_dsync FROM workos_dsync_daemon, workos_dsync_reader;
-GRANT USAGE ON SCHEMA workos_dsync TO workos_dsync_daemon, workos_dsync_reader;
+REVOKE CREATE ON SCHEMA workos_dsync FROM workos_dsync_daemon, workos_dsync_reader, workos_dsync_admin;
+GRANT USAGE ON SCHEMA workos_dsync TO workos_dsync_daemon, workos_dsync_reader, workos_dsync_admin;
 
 -- daemon
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_daemon;
-REVOKE UPDATE, DELETE, TRUNCATE ON workos_dsync.events FROM workos_dsync_daemon;
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON workos_dsync.schema_migrations FROM workos_dsync_daemon;
+REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA workos_dsync FROM workos_dsync_daemon;
+GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_daemon;
+GRANT DELETE ON workos_dsync.group_memberships, workos_dsync.evented_roles TO workos_dsync_daemon;
+REVOKE UPDATE ON workos_dsync.events FROM workos_dsync_daemon;
+REVOKE INSERT, UPDATE ON workos_dsync.role_mappings, workos_dsync.schema_migrations FROM workos_dsync_daemon;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA workos_dsync TO workos_dsync_daemon;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA workos_dsync TO workos_dsync_daemon;
 DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO workos_dsync_daemon', current_database()); END $$;
 
--- reader (the application)
-REVOKE ALL ON ALL TABLES IN SCHEMA workos_dsync FROM workos_dsync_reader;
-GRANT SELECT ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_reader;
+-- reader (the application) and admin (its admin screens)
+REVOKE ALL ON ALL TABLES IN SCHEMA workos_dsync FROM workos_dsync_reader, workos_dsync_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_reader, workos_dsync_admin;
 REVOKE EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) TO workos_dsync_reader, workos_dsync_daemon;
+GRANT EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) TO workos_dsync_reader, workos_dsync_daemon, workos_dsync_admin;
+GRANT INSERT, UPDATE, DELETE ON workos_dsync.role_mappings TO workos_dsync_admin;
+GRANT USAGE ON SEQUENCE workos_dsync.role_mappings_id_seq TO workos_dsync_admin;
+GRANT UPDATE (resolved_at) ON workos_dsync.link_conflicts TO workos_dsync_admin;
+GRANT UPDATE (user_id) ON workos_dsync.directory_users TO workos_dsync_admin;
+GRANT UPDATE (status, decided_at, decided_by) ON workos_dsync.held_plans TO workos_dsync_admin;

@@ -15,6 +15,8 @@ import Synchronization
 /// - `workos_dsync_accounts{directory,status}` (gauge, active/disabled)
 /// - `workos_dsync_last_complete_listing_age_seconds{directory}` (gauge)
 /// - `workos_dsync_held_plans{directory}` (gauge)
+/// - `workos_dsync_session_revocation_failures_total{directory}` (runs whose
+///   `revoke_sessions_sql` failed; their persons are retried next run)
 ///
 /// The names are a contract: alert rules and dashboards in `deploy/` use them.
 public final class DaemonMetrics: Sendable {
@@ -31,6 +33,7 @@ public final class DaemonMetrics: Sendable {
         let disabled: Gauge
         let listingAge: Gauge
         let heldPlans: Gauge
+        let revocationFailures: Counter
         /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
         let lastComplete = Mutex<Date?>(nil)
 
@@ -55,6 +58,8 @@ public final class DaemonMetrics: Sendable {
             listingAge = Gauge(
                 label: "workos_dsync_last_complete_listing_age_seconds", dimensions: [("directory", directory)], factory: factory)
             heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
+            revocationFailures = Counter(
+                label: "workos_dsync_session_revocation_failures_total", dimensions: [("directory", directory)], factory: factory)
             active.record(0)
             disabled.record(0)
             heldPlans.record(0)
@@ -86,10 +91,12 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
-    /// Counts one finished run: its outcome, duration and (when it wrote) its changes by kind.
+    /// Counts one finished run: its outcome, duration, a failed session
+    /// revocation and (when it wrote) its changes by kind.
     public func record(_ report: DirectoryReport) {
         let series = series(report.directory.id)
         series.runs[report.outcome]?.increment()
+        if report.sessionRevocationFailure != nil { series.revocationFailures.increment() }
         let seconds = (report.finishedAt ?? Date()).timeIntervalSince(report.startedAt)
         series.duration.recordNanoseconds(Int64(max(0, seconds) * 1e9))
         guard report.outcome == .applied || report.outcome == .held, let summary = report.summary else { return }

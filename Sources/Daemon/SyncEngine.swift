@@ -26,7 +26,8 @@ public final class SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The mass-disable guard and the removed-directory rule.
         public var safety: SafetyPolicy
-        /// Run in the apply transaction with the `uuid[]` of persons disabled.
+        /// Run in the apply transaction (in a savepoint: a failure is retried
+        /// next run, never rolls back the disables) with the `uuid[]` of persons disabled.
         public var revokeSessionsSQL: String?
         /// Only these directories (empty: all of the API key's).
         public var directories: [String]
@@ -206,6 +207,7 @@ public final class SyncEngine: Sendable {
         report.outcome = applied.outcome
         report.runID = applied.runID
         report.heldPlanID = applied.heldPlanID
+        report.sessionRevocationFailure = applied.sessionRevocationFailure
     }
 }
 
@@ -242,6 +244,8 @@ public struct DirectoryReport: Sendable {
     public var detail: String?
     /// True when `approve` was refused (no held plan, or a stale one); nothing applied.
     public var approvalRefused = false
+    /// Set when `revoke_sessions_sql` failed; the rest of the run committed.
+    public var sessionRevocationFailure: SessionRevocationFailure?
     /// How long each phase took (logged as `listing_ms`, `planning_ms`, `apply_ms`).
     public var phases = Phases()
 
@@ -270,6 +274,11 @@ public struct DirectoryReport: Sendable {
         if let detail { metadata["detail"] = "\(detail)" }
         for (key, duration) in [("listing_ms", phases.listing), ("planning_ms", phases.planning), ("apply_ms", phases.apply)] {
             if let duration { metadata[key] = "\(duration.wholeMilliseconds)" }
+        }
+        if let failure = sessionRevocationFailure {
+            logger.error(
+                "revoke_sessions_sql failed; the disables are committed and these persons' sessions are retried on the next run",
+                metadata: metadata.merging(["persons": "\(failure.persons)", "error": "\(failure.error)"]) { $1 })
         }
         switch outcome {
         case .failed: logger.error("directory run failed", metadata: metadata)

@@ -99,8 +99,11 @@ final class LibPQConnection {
             }, Unmanaged.passUnretained(self).toOpaque())
         handle = connection
         serverEndedSession = false
-        // The text formats the decoders expect, whatever the server's defaults.
-        let setup = PQexec(connection, "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET bytea_output = 'hex'; SET IntervalStyle = 'postgres'")
+        // The text formats the decoders expect, whatever the server's defaults, and
+        // backslashes in string literals taken literally (as the SQL standard says).
+        let setup = PQexec(
+            connection,
+            "SET standard_conforming_strings = on; SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET bytea_output = 'hex'; SET IntervalStyle = 'postgres'")
         defer { PQclear(setup) }
         guard PQresultStatus(setup) == PGRES_COMMAND_OK else {
             let error = makeError(setup)

@@ -485,14 +485,13 @@ struct PlanWriter {
     // MARK: persons, sessions, roles
 
     /// Derives each touched person's status from all its accounts: disabled
-    /// only when every linked account is disabled (then sessions are revoked
-    /// and `revoke_sessions_sql` runs with their ids). Returns how many
-    /// persons were disabled.
-    func recomputePersons(revokeSessionsSQL: String?) async throws -> Int {
+    /// only when every linked account is disabled (then `sessions_revoked_at`
+    /// is set). Returns the persons disabled, whose sessions the apply revokes.
+    func recomputePersons() async throws -> [UUID] {
         // A new person was inserted with its only account's status, and a conflicting
         // account is linked to none: nothing to derive for them.
         let writes = writeKinds
-        guard writes.changes || writes.existingPersons || !plan.disablesToApply.isEmpty else { return 0 }
+        guard writes.changes || writes.existingPersons || !plan.disablesToApply.isEmpty else { return [] }
         try await connection.execute("""
             WITH affected AS (
                 SELECT DISTINCT d.user_id FROM workos_dsync.directory_users d
@@ -522,13 +521,9 @@ struct PlanWriter {
                    jsonb_build_object('scope', 'person', 'status', c.status, 'sessions_revoked_at', p.sessions_revoked_at)
             FROM person_changes c JOIN workos_dsync.users p ON p.id = c.user_id ORDER BY c.user_id
             """)
-        let disabled = try await connection.query("""
+        return try await connection.query("""
             SELECT user_id FROM person_changes WHERE status = 'disabled' ORDER BY user_id
             """).map { try $0.decode(UUID.self, "user_id") }
-        if let revokeSessionsSQL, !disabled.isEmpty {
-            try await connection.execute(PostgresQuery(sql: revokeSessionsSQL, binds: [disabled]))
-        }
-        return disabled.count
     }
 
     /// The persons of the directory `$1` whose effective roles differ from the

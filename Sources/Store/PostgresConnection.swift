@@ -228,6 +228,18 @@ public final class PostgresConnection: Sendable {
         try await query("SELECT pg_try_advisory_lock(\(key)) AS locked").first?.decode(Bool.self, "locked") ?? false
     }
 
+    /// Whether this session holds the session-level advisory lock `key` (from
+    /// `pg_locks`). False after a reconnect: the lock died with the old session.
+    public func holdsAdvisoryLock(_ key: Int64) async throws -> Bool {
+        try await query("""
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks
+                WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+                  AND classid = ((\(key) >> 32) & 4294967295)::oid AND objid = (\(key) & 4294967295)::oid
+            ) AS held
+            """).first?.decode(Bool.self, "held") ?? false
+    }
+
     /// `pg_advisory_unlock(key)`: returns false when this session did not hold it.
     @discardableResult
     public func advisoryUnlock(_ key: Int64) async throws -> Bool {

@@ -116,9 +116,3 @@ public func quoteIdentifier(_ name: String) -> String {
 public func quoteQualifiedIdentifier(_ name: String) -> String {
     name.split(separator: ".", omittingEmptySubsequences: false).map { quoteIdentifier(String($0)) }.joined(separator: ".")
 }
-
-/// Quotes a string literal for the rare raw SQL that cannot take binds
-/// (e.g. `CREATE DATABASE … OWNER`, role passwords are never built this way).
-public func quoteLiteral(_ value: String) -> String {
-    "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
-}

@@ -12,6 +12,8 @@ public struct AppliedRun: Sendable, Hashable {
     /// Persons whose last active account was disabled (sessions revoked).
     public var personsDisabled: Int
     public var eventsWritten: Int
+    /// Set when `revoke_sessions_sql` failed (the rest committed; retried next run).
+    public var sessionRevocationFailure: SessionRevocationFailure?
 }
 
 extension SyncStore {
@@ -20,7 +22,10 @@ extension SyncStore {
     /// into temporary staging tables, then one statement per kind of change),
     /// never a round trip per row. Writes the events (with reasons and the run
     /// id), the `sync_runs` row and the held plan, and sends
-    /// `NOTIFY workos_dsync` once, at commit.
+    /// `NOTIFY workos_dsync` once, at commit. Runs only while this session
+    /// holds the directory's lease (`tryLock`): otherwise throws `LeaseLost`
+    /// and writes nothing. `revoke_sessions_sql` never blocks the disables
+    /// (see `revokeSessions`).
     public func apply(
         _ plan: Plan, pages: Int, startedAt: Date, revokeSessionsSQL: String? = nil, approvedBy: String? = nil
     ) async throws -> AppliedRun {
@@ -32,6 +37,7 @@ extension SyncStore {
                            metadata: ["directory.id": "\(directory.id)", "directory_user.workos_id": "\(write.user.id)"])
         }
         return try await connection.withTransaction { tx in
+            try await requireLease(directoryID: directory.id, on: tx)
             let previous = try await tx.query("""
                 SELECT last_complete_sync_at FROM workos_dsync.directories WHERE id = \(directory.id)
                 """).first?.decode(Date?.self, "last_complete_sync_at") ?? nil
@@ -65,6 +71,7 @@ extension SyncStore {
                 """)[0].decode(Int64.self, "id")
             var applied = AppliedRun(runID: runID, outcome: outcome, heldPlanID: nil, personsDisabled: 0, eventsWritten: 0)
             applied.heldPlanID = try await recordHeldPlan(plan, runID: runID, approvedBy: approvedBy, on: tx)
+            var disabled: [UUID] = []
             // Roles are compared even when the listing changed nothing: an admin may have edited role_mappings.
             let rolesChanged = plan.isEmpty ? try await PlanWriter.rolesChanged(directoryID: directory.id, on: tx) : false
             if !plan.isEmpty || rolesChanged {
@@ -78,10 +85,13 @@ extension SyncStore {
                 try await writer.recordMissingWhileHeld()
                 try await writer.writeDisables()
                 try await writer.writeMemberships()
-                applied.personsDisabled = try await writer.recomputePersons(revokeSessionsSQL: revokeSessionsSQL)
+                disabled = try await writer.recomputePersons()
                 try await writer.recordRoleChanges()
                 applied.eventsWritten = try await writer.flushEvents()
             }
+            applied.personsDisabled = disabled.count
+            applied.sessionRevocationFailure = try await revokeSessions(
+                revokeSessionsSQL, disabled: disabled, directoryID: directory.id, on: tx)
             try await tx.execute("""
                 UPDATE workos_dsync.sync_runs SET finished_at = clock_timestamp() WHERE id = \(runID)
                 """)

@@ -109,7 +109,7 @@ extension SyncStore {
                         WHERE (directory_user_id = ANY($1::uuid[]) OR user_id = ANY($2::uuid[]))
                           AND \(Self.scrubbedPayloadSQL) IS DISTINCT FROM payload
                         """,
-                    binds: [accounts, persons]))[0].decode(Int.self, "count")
+                    binds: [accounts, persons, Self.personalPayloadKeys]))[0].decode(Int.self, "count")
                 result.anonymizedEvents = persons.count
                 return result
             }
@@ -147,7 +147,7 @@ extension SyncStore {
                     WHERE (directory_user_id = ANY($1::uuid[]) OR user_id = ANY($2::uuid[]))
                       AND \(Self.scrubbedPayloadSQL) IS DISTINCT FROM payload
                     """,
-                binds: [accounts, persons]))
+                binds: [accounts, persons, Self.personalPayloadKeys]))
             try await tx.execute("SET LOCAL workos_dsync.allow_event_rewrite = 'off'")
             let days = Int(seconds / 86_400)
             try await EventLog.lockForAppend(on: tx)
@@ -165,9 +165,9 @@ extension SyncStore {
     /// A SQL expression over `payload` that replaces the values of
     /// `personalPayloadKeys` with `null`, at the top level and inside
     /// `changed` (where a change is `[old, new]`, it becomes `[null, null]`).
-    /// Fixed text: no input goes into it.
+    /// Fixed text: the keys are its `$3` bind (`personalPayloadKeys`).
     static let scrubbedPayloadSQL: String = {
-        let keys = "ARRAY[" + personalPayloadKeys.map { "'\($0)'" }.joined(separator: ",") + "]"
+        let keys = "$3::text[]"
         let top = """
             (payload || coalesce((SELECT jsonb_object_agg(k, 'null'::jsonb) FROM jsonb_object_keys(payload) AS k
                                   WHERE k = ANY(\(keys))), '{}'::jsonb))

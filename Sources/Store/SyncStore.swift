@@ -185,6 +185,17 @@ public final class SyncStore: Sendable {
         try await connection.tryAdvisoryLock(AdvisoryLockKey.directory(directoryID))
     }
 
+    /// Fails with `LeaseLost` unless this session (`tx`, the apply's
+    /// transaction) still holds the directory's lease. A session that died
+    /// and was re-established (libpq reconnects transparently) lost it, and
+    /// another replica may have taken it and applied a newer listing since:
+    /// this run's listing must not be applied over it.
+    func requireLease(directoryID: String, on tx: PostgresConnection) async throws {
+        guard try await tx.holdsAdvisoryLock(AdvisoryLockKey.directory(directoryID)) else {
+            throw LeaseLost(directoryID: directoryID)
+        }
+    }
+
     /// Releases the directory's lease.
     public func unlock(directoryID: String) async throws {
         try await connection.advisoryUnlock(AdvisoryLockKey.directory(directoryID))

@@ -74,6 +74,35 @@ import WorkOSSimulator
         harness.simulator.stop()
     }
 
+    /// A run whose `revoke_sessions_sql` failed counts in
+    /// `workos_dsync_session_revocation_failures_total` (registered at zero).
+    @Test func aFailedSessionRevocationIsCounted() async throws {
+        var harness = try await DaemonHarness.make(directories: 1, users: 5, groups: 1)
+        harness.settings.revokeSessionsSQL = "SELECT public.no_such_revocation($1)"
+        let directory = try #require(harness.simulator.directoryIDs.first)
+        let series = "workos_dsync_session_revocation_failures_total{directory=\"\(directory)\"}"
+        let first = RunningDaemon(try await harness.build())
+        let registered = try await eventually {
+            try await httpGet(port: first.app.httpPort, path: "/metrics").body.contains(series + " 0")
+        }
+        #expect(registered)
+        #expect(try await eventually { try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs") == 1 })
+        try await first.stop()
+
+        let leaver = try #require(harness.simulator.users(in: directory).first)
+        harness.simulator.deleteUser(leaver.id)
+        let second = RunningDaemon(try await harness.build())
+        let counted = try await eventually {
+            try await httpGet(port: second.app.httpPort, path: "/metrics").body.contains(series + " 1")
+        }
+        #expect(counted)
+        #expect(try await harness.count("""
+            SELECT count(*) AS count FROM workos_dsync.directory_users WHERE workos_id = \(leaver.id) AND status = 'disabled'
+            """) == 1)
+        try await second.stop()
+        harness.simulator.stop()
+    }
+
     @Test(arguments: [false, true]) func notifySocketGetsReadyThenWatchdogThenStopping(abstract: Bool) async throws {
         let harness = try await DaemonHarness.make(directories: 1, users: 5, groups: 1)
         let listener = try NotifyListener(abstract: abstract)

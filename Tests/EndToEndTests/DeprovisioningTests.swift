@@ -19,7 +19,9 @@ import WorkOSSimulator
             """)
     }
 
-    func expectDisabled(_ harness: Harness, workosID: String, reason: String) async throws {
+    /// The account and its person are disabled, roles gone, one event; the
+    /// person's app sessions are checked unless `sessionsChecked` is false.
+    func expectDisabled(_ harness: Harness, workosID: String, reason: String, sessionsChecked: Bool = true) async throws {
         let account = try #require(try await harness.account(workosID))
         #expect(try account.decode(String.self, "status") == "disabled")
         #expect(try account.decode(String?.self, "disabled_reason") == reason)
@@ -32,7 +34,9 @@ import WorkOSSimulator
         #expect(try person.decode(String.self, "status") == "disabled")
         #expect(try person.decode(Bool.self, "revoked"))
         #expect(try person.decode(Bool.self, "can_sign_in") == false)
-        #expect(try await harness.count("SELECT count(*) FROM public.app_sessions WHERE user_id = \(personID)") == 0)
+        if sessionsChecked {
+            #expect(try await harness.count("SELECT count(*) FROM public.app_sessions WHERE user_id = \(personID)") == 0)
+        }
         #expect(try await harness.count("""
             SELECT count(*) FROM workos_dsync.effective_roles WHERE user_id = \(personID)
             """) == 0)
@@ -68,6 +72,55 @@ import WorkOSSimulator
         #expect(try await harness.count("SELECT count(*) FROM workos_dsync.directory_users WHERE status = 'disabled' AND workos_id <> \(leaver.id) AND state = 'active'") == 0)
         // The row stays: disable, don't delete.
         #expect(try await harness.count("SELECT count(*) FROM workos_dsync.directory_users WHERE workos_id = \(leaver.id)") == 1)
+        await harness.stop()
+    }
+
+    /// A failing `revoke_sessions_sql` never blocks the disables: they
+    /// commit, the persons are marked, and the next run retries them and
+    /// clears the mark once it succeeds.
+    @Test func aFailingSessionRevocationDoesNotBlockTheDisableAndIsRetried() async throws {
+        // No sessions table yet: the configured SQL fails.
+        let harness = try await Harness.start(users: 6, groups: 1, revokeSessionsSQL: Self.revokeSQL)
+        try await harness.sync()
+        let leaver = try #require(harness.activeUsers().first)
+        harness.simulator.deleteUser(leaver.id)
+        let failed = try await harness.sync()
+        #expect(failed.map(\.outcome) == [.applied])
+        let failure = try #require(failed.first?.sessionRevocationFailure)
+        #expect(failure.persons == 1)
+        #expect(failure.error.contains("app_sessions"))
+        try await expectDisabled(harness, workosID: leaver.id, reason: "missing", sessionsChecked: false)
+        let pending: PostgresQuery = "SELECT count(*) FROM workos_dsync.users WHERE sessions_revocation_pending_since IS NOT NULL"
+        #expect(try await harness.count(pending) == 1)
+
+        // Fixed: the next run, with nothing else to change, retries the revocation and clears the mark.
+        try await harness.runtime.store.connection.execute(PostgresQuery(unsafeSQL: Self.sessionsTable))
+        try await giveEveryoneASession(harness)
+        let retried = try await harness.sync()
+        #expect(retried.map(\.outcome) == [.unchanged])
+        #expect(retried.first?.sessionRevocationFailure == nil)
+        try await expectDisabled(harness, workosID: leaver.id, reason: "missing")
+        #expect(try await harness.count(pending) == 0)
+        #expect(try await harness.count("SELECT count(*) FROM public.app_sessions") == 5, "nobody else's sessions were revoked")
+        await harness.stop()
+    }
+
+    /// A person whose revocation failed and who is active again before the
+    /// retry keeps their sessions, and the pending mark goes.
+    @Test func aPersonActiveAgainIsNotRevokedByTheRetry() async throws {
+        let harness = try await Harness.start(users: 6, groups: 1, revokeSessionsSQL: Self.revokeSQL)
+        try await harness.sync()
+        let leaver = try #require(harness.activeUsers().first)
+        harness.simulator.deleteUser(leaver.id)
+        #expect(try await harness.sync().first?.sessionRevocationFailure?.persons == 1)
+        harness.simulator.rehireUser(idpID: leaver.idpID, in: harness.directoryID)
+        try await harness.runtime.store.connection.execute(PostgresQuery(unsafeSQL: Self.sessionsTable))
+        try await giveEveryoneASession(harness)
+        let rehired = try await harness.sync()
+        #expect(rehired.map(\.outcome) == [.applied])
+        #expect(rehired.first?.sessionRevocationFailure == nil)
+        #expect(try await harness.count("SELECT count(*) FROM workos_dsync.users WHERE sessions_revocation_pending_since IS NOT NULL") == 0)
+        #expect(try await harness.count("SELECT count(*) FROM public.app_sessions") == 6)
         await harness.stop()
     }
 

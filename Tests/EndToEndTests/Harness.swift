@@ -13,6 +13,8 @@ struct Harness {
     let databaseURL: String
     let runtime: Runtime
     let logger: Logger
+    let settings: Settings
+    let pageSize: Int
 
     static func start(
         users: Int = 20, groups: Int = 4, directories: Int = 1, deactivation: Deactivation = .delete,
@@ -37,14 +39,37 @@ struct Harness {
         settings.databaseURL = databaseURL
         settings.safety = safety
         settings.revokeSessionsSQL = revokeSessionsSQL
-        let runtime = try await Runtime.connect(settings: settings, logger: logger) { client in
+        let runtime = try await connect(settings: settings, pageSize: pageSize, logger: logger)
+        return Harness(
+            simulator: simulator, databaseURL: databaseURL, runtime: runtime, logger: logger, settings: settings, pageSize: pageSize)
+    }
+
+    private static func connect(settings: Settings, pageSize: Int, logger: Logger) async throws -> Runtime {
+        try await Runtime.connect(settings: settings, logger: logger) { client in
             client.pageSize = pageSize
             // The simulator runs without rate limits here; pacing is tested in WorkOSTests.
             client.directoryUsersPerSecond = 10_000
             client.requestsPerSecond = 10_000
             client.retry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))
         }
-        return Harness(simulator: simulator, databaseURL: databaseURL, runtime: runtime, logger: logger)
+    }
+
+    /// Runs `sql/roles.sql` on `connection` (connected as the owner).
+    static func createRoles(on connection: PostgresConnection) async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = try String(contentsOf: root.appendingPathComponent("sql/roles.sql"), encoding: .utf8)
+        do {
+            try await connection.execute(PostgresQuery(unsafeSQL: script))
+        } catch {
+            // Roles are cluster-wide: another test may have created them at the same moment.
+            try await Task.sleep(for: .milliseconds(200))
+            try await connection.execute(PostgresQuery(unsafeSQL: script))
+        }
+    }
+
+    /// A second replica: the same settings, its own WorkOS client and PostgreSQL session.
+    func replica() async throws -> Runtime {
+        try await Self.connect(settings: settings, pageSize: pageSize, logger: logger)
     }
 
     var directoryID: String { simulator.directoryIDs[0] }

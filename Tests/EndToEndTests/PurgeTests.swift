@@ -206,16 +206,8 @@ import WorkOSSimulator
         harness.simulator.deleteUser(leaver)
         try await harness.sync()
         try await backdate(harness, workosID: leaver, days: 45)
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = try String(contentsOf: root.appendingPathComponent("sql/roles.sql"), encoding: .utf8)
         let daemon = try await PostgresConnection.connect(harness.databaseURL, logger: harness.logger)
-        do {
-            try await daemon.execute(PostgresQuery(unsafeSQL: script))
-        } catch {
-            // Roles are cluster-wide: another test may have created them at the same moment.
-            try await Task.sleep(for: .milliseconds(200))
-            try await daemon.execute(PostgresQuery(unsafeSQL: script))
-        }
+        try await Harness.createRoles(on: daemon)
         try await daemon.execute(PostgresQuery(unsafeSQL: "SET ROLE workos_dsync_daemon"))
         var refused: (any Error)?
         do {

@@ -1,0 +1,62 @@
+import Daemon
+import Foundation
+import Store
+import Testing
+import WorkOSSimulator
+
+/// `sql/roles.sql` on a real server: the daemon's role runs whole syncs but
+/// deletes only memberships and never writes role mappings; the admin role
+/// maintains role mappings and decides conflicts and held plans, nothing else.
+@Suite struct LeastPrivilegeTests {
+    func expectRefused(_ connection: PostgresConnection, _ query: PostgresQuery) async {
+        let error = await #expect(throws: PostgresError.self) { try await connection.execute(query) }
+        #expect(error?.sqlState == "42501", "\(query.sql)")
+    }
+
+    @Test func theDaemonRoleSyncsWithoutDeletingOrMappingRoles() async throws {
+        let harness = try await Harness.start(users: 6, groups: 1)
+        let daemon = harness.runtime.store.connection
+        try await Harness.createRoles(on: daemon)
+        try await daemon.execute(PostgresQuery(unsafeSQL: "SET ROLE workos_dsync_daemon"))
+        let admin = try await PostgresConnection.connect(harness.databaseURL, logger: harness.logger)
+        try await admin.execute(PostgresQuery(unsafeSQL: "SET ROLE workos_dsync_admin"))
+
+        let group = try #require(harness.simulator.groups(in: harness.directoryID).first)
+        let users = harness.activeUsers()
+        let (mover, leaver) = (users[0], users[1])
+        for user in [mover, leaver] { harness.simulator.addMembership(user: user.id, group: group.id) }
+        #expect(try await harness.sync().map(\.outcome) == [.applied])
+        try await admin.execute("""
+            INSERT INTO workos_dsync.role_mappings (directory_id, group_idp_id, role) VALUES (\(harness.directoryID), \(group.idpID), 'editor')
+            """)
+        // A membership removed (the daemon's one DELETE) and a leaver disabled, as the daemon's role.
+        harness.simulator.removeMembership(user: mover.id, group: group.id)
+        harness.simulator.deleteUser(leaver.id)
+        #expect(try await harness.sync().map(\.outcome) == [.applied])
+        #expect(try await harness.account(leaver.id)?.decode(String.self, "status") == "disabled")
+        #expect(try await harness.count("""
+            SELECT count(*) FROM workos_dsync.group_memberships m JOIN workos_dsync.directory_users d ON d.id = m.directory_user_id
+            WHERE d.workos_id = \(mover.id)
+            """) == 0)
+
+        await expectRefused(daemon, "INSERT INTO workos_dsync.role_mappings (directory_id, group_name, role) VALUES ('d', 'g', 'owner')")
+        await expectRefused(daemon, "UPDATE workos_dsync.role_mappings SET role = 'owner'")
+        await expectRefused(daemon, "DELETE FROM workos_dsync.users")
+        await expectRefused(daemon, "DELETE FROM workos_dsync.directory_users")
+        await expectRefused(daemon, "DELETE FROM workos_dsync.events")
+
+        // The admin decides what waits for it, and writes nothing the daemon owns.
+        try await admin.execute("UPDATE workos_dsync.role_mappings SET role = 'author' WHERE role = 'editor'")
+        try await admin.execute("UPDATE workos_dsync.link_conflicts SET resolved_at = now() WHERE resolved_at IS NULL")
+        try await admin.execute("""
+            UPDATE workos_dsync.held_plans SET status = 'approved', decided_at = now(), decided_by = 'admin' WHERE status = 'held'
+            """)
+        await expectRefused(admin, "UPDATE workos_dsync.users SET status = 'active'")
+        await expectRefused(admin, "UPDATE workos_dsync.directory_users SET status = 'active'")
+        await expectRefused(admin, "DELETE FROM workos_dsync.events")
+        await expectRefused(admin, "INSERT INTO workos_dsync.sync_runs (directory_id, outcome) VALUES ('d', 'applied')")
+        #expect(try await admin.query("SELECT count(*) AS n FROM workos_dsync.users")[0].decode(Int.self, "n") == 6)
+        await admin.close()
+        await harness.stop()
+    }
+}
