@@ -276,7 +276,8 @@ public final class DaemonApp: Sendable {
 
     /// `HOST:PORT` as the listener takes it (an IPv4 literal; `localhost` is 127.0.0.1).
     static func listenAddress(_ text: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        else {
             throw StartError.listener("\(text) is not HOST:PORT")
         }
         var host = String(text[..<colon])

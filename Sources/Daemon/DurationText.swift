@@ -1,11 +1,16 @@
 import Foundation
 
 /// Durations as the config file and flags write them: `90s`, `10m`, `1h`,
-/// `1h30m`, `500ms`, `30d`.
+/// `1h30m`, `500ms`, `30d`; at most ``longest``.
 public enum DurationText {
-    /// Parses a duration, or returns nil for anything else (including a bare number).
+    /// The longest duration accepted: 3650 days (ten years). Longer ones (and
+    /// ones that would overflow) are refused rather than wrapped or trapped on.
+    public static let longest = Duration.seconds(3_650 * 86_400)
+
+    /// Parses a duration, or returns nil for anything else (including a bare
+    /// number and anything longer than ``longest``).
     public static func parse(_ text: String) -> Duration? {
-        var total = Duration.zero
+        var milliseconds: Int64 = 0
         var digits = ""
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { return nil }
@@ -17,23 +22,27 @@ public enum DurationText {
             }
             guard let amount = Int64(digits) else { return nil }
             digits = ""
-            let unit: Duration
+            let unit: Int64
             if rest.hasPrefix("ms") {
-                unit = .milliseconds(1)
+                unit = 1
                 rest = rest.dropFirst(2)
             } else {
                 switch character {
-                case "s": unit = .seconds(1)
-                case "m": unit = .seconds(60)
-                case "h": unit = .seconds(3_600)
-                case "d": unit = .seconds(86_400)
+                case "s": unit = 1_000
+                case "m": unit = 60_000
+                case "h": unit = 3_600_000
+                case "d": unit = 86_400_000
                 default: return nil
                 }
                 rest = rest.dropFirst()
             }
-            total += unit * amount
+            let (part, partOverflow) = amount.multipliedReportingOverflow(by: unit)
+            let (sum, sumOverflow) = milliseconds.addingReportingOverflow(part)
+            guard !partOverflow, !sumOverflow else { return nil }
+            milliseconds = sum
         }
-        return digits.isEmpty ? total : nil
+        let total = Duration.milliseconds(milliseconds)
+        return digits.isEmpty && total <= longest ? total : nil
     }
 
     /// Formats a duration the same way (`10m`, `1h30m`, `45s`).

@@ -80,13 +80,30 @@ public struct Settings: Sendable {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw SettingsError(key: source, problem: "is not valid YAML: \(error)")
+            throw SettingsError(key: source, problem: "is not valid YAML: \(Self.yamlProblem(error))")
         }
         guard let root else { return }
         var values: [String: Node] = [:]
         try Self.flatten(root, prefix: "", into: &values)
         for (key, node) in values.sorted(by: { $0.key < $1.key }) {
             try set(key, node)
+        }
+    }
+
+    /// Where and what a YAML error is, without the offending text: the line may hold a secret.
+    private static func yamlProblem(_ error: any Error) -> String {
+        switch error as? YamlError {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return "line \(mark.line), column \(mark.column): \(problem)" + (context.map { " (\($0.text))" } ?? "")
+        case .reader(let problem, let offset?, _, let yaml):
+            let lines = yaml.prefix(offset).split(separator: "\n", omittingEmptySubsequences: false)
+            return "line \(lines.count), column \((lines.last?.count ?? 0) + 1): \(problem)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return "line \(context.mark.line), column \(context.mark.column): duplicated keys "
+                + duplicates.sorted().joined(separator: ", ")
+        default:
+            return "unreadable"
         }
     }
 
@@ -116,7 +133,7 @@ public struct Settings: Sendable {
         func duration() throws(SettingsError) -> Duration {
             let text = try string()
             guard let value = DurationText.parse(text), value > .zero else {
-                throw SettingsError(key: key, problem: "must be a duration like 90s, 10m or 1h (got \"\(text)\")")
+                throw SettingsError(key: key, problem: "must be a duration like 90s, 10m or 1h, at most 3650d (got \"\(text)\")")
             }
             return value
         }
@@ -206,11 +223,28 @@ public struct Settings: Sendable {
         return secret
     }
 
+    /// An http(s) URL without its trailing slash; plain `http` only to a loopback host (tests, the demo).
     private static func url(_ text: String, key: String) throws(SettingsError) -> String {
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            let host = url.host
+        else {
             throw SettingsError(key: key, problem: "must be an http(s) URL (got \"\(text)\")")
         }
+        guard scheme == "https" || isLoopback(host) else {
+            throw SettingsError(
+                key: key,
+                problem: "must be an https URL: http:// would send the API key in clear (allowed only to a loopback host: "
+                    + "127.0.0.0/8, localhost, ::1)")
+        }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    /// `localhost`, an address of 127.0.0.0/8, or `::1`.
+    private static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        if octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }), octets[0] == "127" { return true }
+        return ["localhost", "::1", "0:0:0:0:0:0:0:1"].contains(name)
     }
 
     private static func listenAddress(_ text: String, key: String) throws(SettingsError) -> String {

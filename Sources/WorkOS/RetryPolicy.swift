@@ -52,21 +52,28 @@ public struct RetryPolicy: Sendable, Hashable {
         return .nanoseconds(Int64((ceilingSeconds * jitter * 1e9).rounded(.down)))
     }
 
-    /// Parses a `Retry-After` value: delta seconds (`"3"`) or an HTTP-date
-    /// (`"Sun, 06 Nov 1994 08:49:37 GMT"`) relative to `now`. A date in the
-    /// past gives zero; anything unreadable gives nil (then backoff applies).
+    /// Parses a `Retry-After` value: delta seconds (`"3"`, also `"1.5"`) or an
+    /// HTTP-date (`"Sun, 06 Nov 1994 08:49:37 GMT"`) relative to `now`. A date
+    /// in the past gives zero; anything beyond a day is read as a day (``delay``
+    /// then caps it at `maxRetryAfter`); anything unreadable, negative, NaN or
+    /// infinite gives nil (then backoff applies). Never traps, whatever the server sends.
     public static func parseRetryAfter(_ value: String, now: Date) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int(text) {
-            return seconds >= 0 ? .seconds(seconds) : nil
+        let seconds: Double
+        if let number = Double(text) {
+            guard number.isFinite, number >= 0 else { return nil }
+            seconds = number
+        } else if let date = parseHTTPDate(text) {
+            let interval = date.timeIntervalSince(now)
+            seconds = interval > 0 ? interval : 0
+        } else {
+            return nil
         }
-        if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
-            return .nanoseconds(Int64(seconds * 1e9))
-        }
-        guard let date = parseHTTPDate(text) else { return nil }
-        let interval = date.timeIntervalSince(now)
-        return interval <= 0 ? .zero : .nanoseconds(Int64(min(interval, 86_400) * 1e9))
+        return .nanoseconds(Int64((min(seconds, longestRetryAfter) * 1e9).rounded(.down)))
     }
+
+    /// The longest `Retry-After` read, in seconds: a day.
+    static let longestRetryAfter = 86_400.0
 
     /// Parses the IMF-fixdate form of RFC 9110 (`Sun, 06 Nov 1994 08:49:37 GMT`).
     static func parseHTTPDate(_ text: String) -> Date? {
@@ -78,7 +85,8 @@ public struct RetryPolicy: Sendable, Hashable {
         else { return nil }
         let clock = parts[4].split(separator: ":")
         guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
-            (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+            (1...9999).contains(year), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
+            (0...60).contains(second)
         else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!

@@ -2,6 +2,8 @@
 public enum Fault: Sendable, Hashable {
     /// That status with a JSON error body; 429 gets `Retry-After: 1` and the body `"Ratelimited"`.
     case status(Int)
+    /// 429 with exactly this `Retry-After` value, hostile ones included (`1e10`, `nan`, `-1`).
+    case retryAfter(String)
     /// 200 with a `text/html` proxy page instead of JSON.
     case html200
     /// The full `Content-Length` is declared, then the connection closes mid-body.

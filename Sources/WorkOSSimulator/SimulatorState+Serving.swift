@@ -32,6 +32,8 @@ extension SimulatorState {
                            requestID: requestID), delay)
         case .status(let status)?:
             return (finish(status, json: errorBody(status), requestID: requestID), delay)
+        case .retryAfter(let value)?:
+            return (rateLimitReply(retryAfter: value, requestID: requestID), delay)
         case .slow(let extra)?:
             delay += extra
         default:
@@ -44,13 +46,13 @@ extension SimulatorState {
         }
         if let limit = configuration.rateLimit,
            let wait = keyWindow.admit(at: now, capacity: max(1, limit.requestsPerMinutePerKey), window: .seconds(60)) {
-            return (rateLimitReply(retryAfter: wait, requestID: requestID), delay)
+            return (rateLimitReply(retryAfter: String(wait), requestID: requestID), delay)
         }
 
         var reply: HTTPReply
         switch route(request, now: now) {
         case .rateLimited(let wait):
-            return (rateLimitReply(retryAfter: wait, requestID: requestID), delay)
+            return (rateLimitReply(retryAfter: String(wait), requestID: requestID), delay)
         case .json(let status, let body, let headers):
             reply = finish(status, json: body, extraHeaders: headers, requestID: requestID)
         case .page(let data, let before, var after, let requestedAfter):
@@ -108,8 +110,8 @@ extension SimulatorState {
         ])
     }
 
-    mutating func rateLimitReply(retryAfter: Int, requestID: String) -> HTTPReply {
-        finish(429, headers: [("Content-Type", "application/json"), ("Retry-After", String(retryAfter))],
+    mutating func rateLimitReply(retryAfter: String, requestID: String) -> HTTPReply {
+        finish(429, headers: [("Content-Type", "application/json"), ("Retry-After", retryAfter)],
                body: Array("\"Ratelimited\"".utf8), requestID: requestID)
     }
 

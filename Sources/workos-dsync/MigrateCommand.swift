@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
 import Store
@@ -9,20 +10,20 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Apply the database migrations (idempotent; safe when several instances start at once).",
         discussion: """
-            Runs as the schema's owner (see sql/roles.sql). Prints the migrations it applied, \
-            or "schema is current". Exits non-zero on any error.
+            Runs as the schema's owner (see sql/roles.sql): its connection string comes from database.url / \
+            DATABASE_URL, or from the environment variable named by --database-url-env (never from the command \
+            line). Prints the migrations it applied, or "schema is current". Exits 6 on a configuration error, \
+            non-zero on any error.
             """
     )
 
-    @Option(
-        name: .customLong("database-url"),
-        help: "libpq connection string or URI (default: $DATABASE_URL, else libpq's PG* variables and .pgpass).")
-    var databaseURL: String?
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var owner: OwnerConnectionOptions
 
     func run() async throws {
         var logger = Logger(label: "workos-dsync.migrate")
         logger.logLevel = .warning
-        let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"]
+        let conninfo = try owner.conninfo(fallback: try options.loadSettings().databaseURL)
         do {
             let connection = try await PostgresConnection.connect(conninfo, logger: logger)
             let pending = try await Migrator.pending(on: connection, logger: logger)

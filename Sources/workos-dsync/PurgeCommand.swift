@@ -13,7 +13,8 @@ struct PurgeCommand: AsyncParsableCommand {
             their email history, and the personal fields of their events (keys kept); sets users.anonymized_at and \
             writes one user.anonymized event per person. Rows, ids, statuses and timestamps stay. One transaction. \
             Refuses (exit 6) a DAYS shorter than purge.cooling_off (default 30 days). Never touches an active person. \
-            Rewriting events needs the schema owner: pass its connection with --database-url. \
+            Rewriting events needs the schema owner: put its connection string in an environment variable and \
+            name it with --database-url-env NAME. \
             \(ExitStatus.helpText)
             """)
 
@@ -22,21 +23,21 @@ struct PurgeCommand: AsyncParsableCommand {
     var olderThan: Int
     @Flag(help: "Print who would be anonymised; change nothing.")
     var dryRun = false
-    @Option(
-        name: .customLong("database-url"),
-        help: "Connect as the schema owner (events are append-only for the daemon's role; see sql/roles.sql). Default: database.url / DATABASE_URL.")
-    var databaseURL: String?
+    @OptionGroup var owner: OwnerConnectionOptions
 
     func validate() throws {
-        guard olderThan >= 1 else { throw ValidationError("--older-than must be a whole number of days, at least 1.") }
+        guard (1...36_500).contains(olderThan) else {
+            throw ValidationError("--older-than must be a whole number of days from 1 to 36500.")
+        }
     }
 
     func run() async throws {
         let settings = try options.loadSettings()
         let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.purge")
+        let conninfo = try owner.conninfo(fallback: settings.databaseURL)
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(databaseURL ?? settings.databaseURL, logger: logger)
+            connection = try await PostgresConnection.connect(conninfo, logger: logger)
         } catch {
             printError("cannot reach the database: \(error)")
             throw ExitStatus.error.exitCode
@@ -53,7 +54,8 @@ struct PurgeCommand: AsyncParsableCommand {
             await connection.close()
             printError(
                 "purge refused by PostgreSQL, nothing changed: \(error.message). Anonymising event payloads needs the "
-                    + "schema owner: run purge with --database-url set to the owner's connection (as for migrate).")
+                    + "schema owner: run purge with --database-url-env naming a variable that holds the owner's connection "
+                    + "(as for migrate).")
             throw ExitStatus.error.exitCode
         } catch {
             await connection.close()

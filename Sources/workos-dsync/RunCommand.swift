@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let interval, DurationText.parse(interval).map({ $0 > .zero }) != true {
-            throw ValidationError("--interval must be a duration like 90s, 10m or 1h")
+            throw ValidationError("--interval must be a duration like 90s, 10m or 1h, at most 3650d")
         }
     }
 

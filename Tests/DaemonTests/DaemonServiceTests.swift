@@ -150,6 +150,15 @@ import WorkOSSimulator
         #expect(listener.messages.isEmpty)
     }
 
+    /// `run --listen` skips the config file's checks: a port beyond 65535 must be refused, not wrapped (74000 → 8464).
+    @Test func anOutOfRangeListenPortIsRefusedNotWrapped() async throws {
+        var harness = try await DaemonHarness.make(directories: 1, users: 1, groups: 0)
+        defer { harness.simulator.stop() }
+        harness.settings.listen = "127.0.0.1:74000"
+        let error = await #expect(throws: DaemonApp.StartError.self) { _ = try await harness.build() }
+        #expect(error?.description == "cannot listen for HTTP: 127.0.0.1:74000 is not HOST:PORT")
+    }
+
     @Test func reloadAppliesAValidFileAndKeepsTheOldSettingsOnAnInvalidOne() async throws {
         let harness = try await DaemonHarness.make(directories: 1, users: 3, groups: 1, interval: .seconds(3_600))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString).yaml").path

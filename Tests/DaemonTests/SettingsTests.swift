@@ -73,6 +73,70 @@ import WorkOS
         }
     }
 
+    /// The `SettingsError` loading `yaml` throws, or nil.
+    func loadError(_ yaml: String, environment: [String: String] = [:]) throws -> SettingsError? {
+        let path = try write(yaml)
+        do {
+            _ = try Settings.load(path: path, environment: environment)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func hostileDurationsAreRefusedNamingTheKey() throws {
+        for text in ["99999999999999999999h", "1e400s", "9223372036854775807d", "106751991167301d", "3651d",
+                     "3650d1ms", "9223372036854775807ms9223372036854775807ms"] {
+            for key in ["sync.interval", "workos.connect_timeout", "purge.cooling_off"] {
+                let section = key.split(separator: ".")
+                let error = try loadError("\(section[0]):\n  \(section[1]): \(text)")
+                #expect(error?.key == key, "\(key): \(text)")
+                #expect(error?.description.contains("at most 3650d") == true)
+            }
+        }
+        #expect(try Settings.load(path: try write("purge:\n  cooling_off: 3650d"), environment: [:]).purgeCoolingOff
+            == .seconds(3_650 * 86_400))
+        #expect(DurationText.parse("3650d") == DurationText.longest)
+        #expect(DurationText.parse("1d1h1m1s1ms") == .milliseconds(90_061_001))
+    }
+
+    @Test func aYAMLSyntaxErrorNamesThePlaceButNeverTheText() throws {
+        let cases = [
+            "workos:\n  base_url: https://api.workos.com\ndatabase:\n  url: postgresql://app:s3cret-pw@db/app: x\n",
+            "database:\n  url: \"postgresql://app:s3cret-pw@db/app\n",
+            "database:\n\turl: postgresql://app:s3cret-pw@db/app\n",
+            "database:\n  url: [postgresql://app:s3cret-pw@db/app\n",
+            "database:\n  url: postgresql://app:s3cret-pw@db/app\u{07}\n",
+            "database:\n  url: postgresql://app:s3cret-pw@db/app\n  url: postgresql://app:s3cret-pw@db/app\n",
+        ]
+        for yaml in cases {
+            let error = try #require(try loadError(yaml), "\(yaml.debugDescription) was accepted")
+            #expect(!error.description.contains("s3cret"), "\(error)")
+            #expect(!error.description.contains("postgresql"), "\(error)")
+            #expect(error.key.hasSuffix(".yaml"))
+            #expect(error.description.contains("is not valid YAML: line "), "\(error)")
+            #expect(error.description.contains("column "), "\(error)")
+        }
+        let mapping = try #require(try loadError(cases[0]))
+        #expect(mapping.problem == "is not valid YAML: line 4, column 41: mapping values are not allowed in this context")
+    }
+
+    @Test func plainHTTPIsRefusedExceptToALoopbackHost() throws {
+        for url in ["http://api.workos.com", "http://10.0.0.1:8080", "http://127.0.0.1.example.com", "http://[::2]:80",
+                    "http://localhost.example.com/"] {
+            let error = try loadError("workos:\n  base_url: \(url)")
+            #expect(error?.key == "workos.base_url", "\(url)")
+            #expect(error?.problem.contains("https") == true)
+            let fromEnvironment = try loadError("{}", environment: ["WORKOS_BASE_URL": url])
+            #expect(fromEnvironment?.key == "WORKOS_BASE_URL", "\(url)")
+        }
+        for url in ["http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:9000/", "http://LOCALHOST",
+                    "http://[::1]:8080", "https://api.workos.com", "https://10.0.0.1"] {
+            let settings = try Settings.load(path: try write("workos:\n  base_url: \(url)"), environment: [:])
+            #expect(settings.baseURL == (url.hasSuffix("/") ? String(url.dropLast()) : url))
+        }
+    }
+
     @Test func anExplicitMissingFileIsAnErrorButTheDefaultPathIsOptional() throws {
         #expect(throws: SettingsError.self) { try Settings.load(path: "/nonexistent/dsync.yaml", environment: [:]) }
         let settings = try Settings.load(path: nil, environment: [:])

@@ -100,6 +100,39 @@ import WorkOSSimulator
         let missing = try run(["plan"], environment: ["DATABASE_URL": "host=127.0.0.1 port=1"])
         #expect(missing.status == 6)
         #expect(missing.errors.contains("WORKOS_API_KEY"))
+        let plainHTTP = try run(["plan"], environment: ["WORKOS_API_KEY": "sk_test", "WORKOS_BASE_URL": "http://api.workos.com"])
+        #expect(plainHTTP.status == 6)
+        #expect(plainHTTP.errors.contains("WORKOS_BASE_URL"))
+        try "database:\n  url: postgresql://app:s3cret-pw@db/app: x\n".write(to: config, atomically: true, encoding: .utf8)
+        let broken = try run(["plan", "--config", config.path], environment: ["WORKOS_API_KEY": "sk_test"])
+        #expect(broken.status == 6)
+        #expect(broken.errors.contains("\(config.path) is not valid YAML: line 2, column"), "\(broken.errors)")
+        #expect(!broken.errors.contains("s3cret-pw"))
+    }
+
+    @Test func migrateAndPurgeReadTheOwnersConnectionFromANamedVariableNeverFromArguments() async throws {
+        let harness = try await Harness.start(users: 4, groups: 1)
+        let owner = ["OWNER_URL": harness.databaseURL]
+        let migrated = try run(["migrate", "--database-url-env", "OWNER_URL"], environment: owner)
+        #expect(migrated.status == 0, "\(migrated.errors)")
+        #expect(migrated.output.contains("schema is current"))
+        let purged = try run(["purge", "--older-than", "90", "--dry-run", "--database-url-env", "OWNER_URL"], environment: owner)
+        #expect(purged.status == 0, "\(purged.errors)")
+        #expect(purged.output.contains("Nobody to anonymise"))
+        for command in [["migrate"], ["purge", "--older-than", "90"]] {
+            let unset = try run(command + ["--database-url-env", "NO_SUCH_VARIABLE"], environment: owner)
+            #expect(unset.status == 6)
+            #expect(unset.errors.contains("NO_SUCH_VARIABLE"))
+            let onArguments = try run(
+                command + ["--database-url", "postgresql://app:s3cret-pw@127.0.0.1:1/app"], environment: owner)
+            #expect(onArguments.status == 6)
+            #expect(onArguments.errors.contains("--database-url-env"))
+            #expect(!onArguments.errors.contains("s3cret-pw"))
+        }
+        let hostileDays = try run(["purge", "--older-than", "9223372036854775807", "--dry-run"], environment: owner)
+        #expect(hostileDays.status == 64, "\(hostileDays.errors)")
+        #expect(hostileDays.errors.contains("from 1 to 36500"))
+        await harness.stop()
     }
 
     @Test func anUnreachableDatabaseExitsOneWithoutThePassword() throws {

@@ -33,6 +33,21 @@ import WorkOS
         #expect(RetryPolicy.parseRetryAfter("-3", now: now) == nil)
     }
 
+    @Test func hostileRetryAfterValuesNeverTrap() {
+        let now = Date(timeIntervalSince1970: 784_111_777)
+        #expect(RetryPolicy.parseRetryAfter("1e10", now: now) == .seconds(86_400))
+        #expect(RetryPolicy.parseRetryAfter("1e400", now: now) == nil)
+        #expect(RetryPolicy.parseRetryAfter("99999999999999999999999", now: now) == .seconds(86_400))
+        #expect(RetryPolicy.parseRetryAfter("1.5", now: now) == .milliseconds(1_500))
+        for ignored in ["-1", "-1e10", "nan", "NaN", "inf", "-inf", "infinity", ""] {
+            #expect(RetryPolicy.parseRetryAfter(ignored, now: now) == nil, "\(ignored)")
+        }
+        #expect(RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: now) == .seconds(86_400))
+        #expect(RetryPolicy.parseRetryAfter("Sun, 06 Nov 99999999999999999999 08:49:37 GMT", now: now) == nil)
+        #expect(RetryPolicy.parseRetryAfter("Sun, 06 Nov 9223372036854775807 08:49:37 GMT", now: now) == nil)
+        #expect(policy.delay(attempt: 1, retryAfter: RetryPolicy.parseRetryAfter("1e10", now: now), random: 0.5) == .seconds(60))
+    }
+
     @Test func onlyTransientStatusesAreRetried() {
         for status in [408, 429, 500, 502, 503, 504] { #expect(RetryPolicy.isRetryableStatus(status)) }
         for status in [400, 401, 403, 404, 409, 422, 501] { #expect(!RetryPolicy.isRetryableStatus(status)) }

@@ -20,6 +20,26 @@ extension LoopbackSimulatorTests {
             #expect(missing?.attempts == 1)
         }
 
+        /// A hostile `Retry-After` over real HTTP: huge values wait the policy's cap (60 s),
+        /// negative, NaN and infinite ones are ignored (backoff, at most 250 ms); none traps.
+        @Test(arguments: [
+            ("1e10", true), ("99999999999999999999999", true), ("9223372036854775807", true),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", true), ("-1", false), ("nan", false), ("inf", false),
+            ("-inf", false), ("Sun, 06 Nov 99999999999999999999 08:49:37 GMT", false),
+        ])
+        func aHostileRetryAfterIsClampedOrIgnored(value: String, capped: Bool) async throws {
+            let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
+            defer { harness.stop() }
+            harness.simulator.scriptFault(.retryAfter(value), times: 1)
+            let clock = VirtualClock()
+            let directories = try await harness.client(clock: clock).listDirectories()
+            #expect(directories.count == 1)
+            #expect(harness.simulator.statistics.rateLimited == 1)
+            let sleep = try #require(clock.sleeps.first)
+            #expect(clock.sleeps.count == 1)
+            #expect(capped ? sleep == .seconds(60) : sleep <= .milliseconds(250), "\(value) gave \(sleep)")
+        }
+
         @Test func aWrongKeyIsUnauthorizedAtOnce() async throws {
             let harness = try SimulatorHarness(SimulatorConfiguration(directories: 1, usersPerDirectory: 1))
             defer { harness.stop() }
