@@ -131,11 +131,11 @@ struct ConnectionReader {
     }
 
     /// After an error answer: stops sending, then reads and discards what the peer still
-    /// sends (for at most a second), so that closing does not reset the connection before
-    /// the peer has read the answer.
+    /// sends (for `requestTimeout` at most), so that closing does not reset the connection
+    /// under a client that writes its whole request before it reads the answer.
     mutating func finishAfterError() {
         _ = shutdown(fd, Int32(SHUT_WR))
-        let deadline = ContinuousClock.now + .seconds(1)
+        let deadline = ContinuousClock.now + requestTimeout
         while true {
             buffer.removeAll(keepingCapacity: true)
             guard fill(until: deadline) == .data else { return }

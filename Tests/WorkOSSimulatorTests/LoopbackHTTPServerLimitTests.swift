@@ -61,6 +61,18 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(6))
     }
 
+    @Test func aClientThatSendsItsWholeOversizedBodyBeforeReadingStillGets413() throws {
+        let server = LoopbackHTTPServer(maxBodySize: 1_024) { _ in .text(200, "ok") }
+        let port = try server.start()
+        defer { server.stop() }
+        let connection = try RawConnection(port: port)
+        // Far more than the socket buffers hold: the server must read it away rather than reset the connection.
+        let sent = connection.send(method: "POST", target: "/", body: Array(repeating: 66, count: 24 << 20))
+        #expect(sent, "the whole 24 MiB went out")
+        #expect(try connection.readResponse().response().status == 413)
+        #expect(connection.waitForClose())
+    }
+
     @Test func connectionsOverTheCapAreAnswered503AndClosedWithoutAThread() throws {
         let server = LoopbackHTTPServer(maxConnections: 4) { _ in .text(200, "ok") }
         let port = try server.start()

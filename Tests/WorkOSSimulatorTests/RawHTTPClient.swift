@@ -63,23 +63,27 @@ final class RawConnection {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) {
+    /// Whether every byte went out (false once the peer closed or reset the connection).
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { return }
+            if sent <= 0 { return false }
             offset += sent
         }
+        return true
     }
 
+    @discardableResult
     func send(
         method: String = "GET", target: String, headers: [(String, String)] = [], body: [UInt8] = []
-    ) {
+    ) -> Bool {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
-        send(Array(head.utf8) + body)
+        return send(Array(head.utf8) + body)
     }
 
     /// Reads one response; `.closed` / `.reset` / `.truncated` describe a broken one.
