@@ -229,7 +229,8 @@ public final class LoopbackHTTPServer: Sendable {
                 let status = failure.status
                 _ = reader.send(serialize(status: status, headers: [("Content-Type", "text/plain")],
                                           body: Array(HTTPReply.reasonPhrase(status).utf8), close: true))
-                reader.finishAfterError()
+                // A client too slow to send its request in time is not waited for once more.
+                if status != 408 { reader.finishAfterError() }
                 ending = .close
                 return
             case .success(let parsed):
