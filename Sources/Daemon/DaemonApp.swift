@@ -54,14 +54,12 @@ public final class DaemonApp: Sendable {
     public enum StartError: Error, Sendable, CustomStringConvertible {
         case databaseUnreachable(String)
         case migrationsPending([String])
-        case listener(String)
 
         public var description: String {
             switch self {
             case .databaseUnreachable(let detail): "cannot reach the database: \(detail)"
             case .migrationsPending(let names):
                 "the database schema is not current (pending migrations: \(names.joined(separator: ", "))): run `workos-dsync migrate` first"
-            case .listener(let detail): "cannot listen for HTTP: \(detail)"
             }
         }
     }
@@ -103,9 +101,12 @@ public final class DaemonApp: Sendable {
     }
 
     /// Checks the database (reachable, migrations current), binds the
-    /// listener and builds the services. Throws ``StartError`` or `SettingsError`.
+    /// listener and builds the services. Throws ``StartError`` or `SettingsError`
+    /// (also when the listen address cannot be bound: restarting would not help).
     public static func build(settings loaded: Settings, options: Options, logger: Logger) async throws -> DaemonApp {
         let settings = apply(options, to: loaded)
+        let listenKey = options.listen == nil ? "http.listen" : "--listen"
+        let listen = try ListenAddress(settings.listen, key: listenKey)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["workos_dsync_run_duration_seconds"] = [
@@ -151,12 +152,12 @@ public final class DaemonApp: Sendable {
             let metrics = DaemonMetrics(factory: factory, startedAt: startedAt)
             let notifier = SystemdNotifier(environment: options.environment)
             let readiness = Readiness(store: SyncStore(connection: health, logger: logger), settings: box, startedAt: startedAt)
-            let (host, port) = try listenAddress(settings.listen)
             let http: HTTPService
             do {
-                http = try HTTPService(host: host, port: port, registry: registry, metrics: metrics, readiness: readiness, logger: logger)
+                http = try HTTPService(
+                    host: listen.host, port: listen.port, registry: registry, metrics: metrics, readiness: readiness, logger: logger)
             } catch {
-                throw StartError.listener("\(settings.listen): \(error)")
+                throw SettingsError(key: listenKey, problem: "\"\(settings.listen)\" cannot be listened on (\(error))")
             }
             let scheduler = Scheduler(
                 client: client, control: SyncStore(connection: control, logger: logger), workers: workers, settings: box,
@@ -272,20 +273,5 @@ public final class DaemonApp: Sendable {
         if let interval = options.interval { settings.interval = interval }
         if let listen = options.listen { settings.listen = listen }
         return settings
-    }
-
-    /// `HOST:PORT` as the listener takes it (an IPv4 literal; `localhost` is 127.0.0.1).
-    static func listenAddress(_ text: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
-        else {
-            throw StartError.listener("\(text) is not HOST:PORT")
-        }
-        var host = String(text[..<colon])
-        if host == "localhost" { host = "127.0.0.1" }
-        if host.isEmpty || host == "*" { host = "0.0.0.0" }
-        guard host.split(separator: ".").count == 4, host.split(separator: ".").allSatisfy({ UInt8($0) != nil }) else {
-            throw StartError.listener("\(text): the host must be an IPv4 address such as 127.0.0.1")
-        }
-        return (host, port)
     }
 }

@@ -10,22 +10,37 @@ import Synchronization
 /// `/readyz` (200 only when ``Readiness`` says so, else 503 with the reason)
 /// on `http.listen`. The listener is bound when the service is made, so
 /// `READY=1` can follow; it closes when graceful shutdown reaches it.
+///
+/// Safe to expose beyond loopback: at most ``maxConnections`` clients are
+/// served at once (more get 503), a request must arrive whole within
+/// ``requestTimeout`` (else 408), and bodies, which no endpoint takes, are
+/// refused above ``maxBodySize`` bytes (413).
 public final class HTTPService: Service, Sendable {
     private let server: LoopbackHTTPServer
     /// The bound port.
     public let port: Int
     private let logger: Logger
 
+    /// Clients served at once: Prometheus and a probe or two need a handful.
+    static let maxConnections = 64
+    /// Time for a whole request to arrive (and for an answer to be taken).
+    static let requestTimeout = Duration.seconds(10)
+    /// Largest request body accepted.
+    static let maxBodySize = 1024
+
     /// Binds `host:port` now (port 0 picks a free one).
     init(host: String, port: Int, registry: PrometheusCollectorRegistry, metrics: DaemonMetrics, readiness: Readiness,
          readinessTimeout: Duration = .seconds(5), logger: Logger) throws {
         self.logger = logger
-        let server = LoopbackHTTPServer(host: host, port: port, idleTimeout: .seconds(30)) { request in
+        let server = LoopbackHTTPServer(
+            host: host, port: port, idleTimeout: .seconds(30), maxConnections: Self.maxConnections,
+            requestTimeout: Self.requestTimeout, maxBodySize: Self.maxBodySize
+        ) { request in
             HTTPService.respond(to: request, registry: registry, metrics: metrics, readiness: readiness, timeout: readinessTimeout)
         }
         self.port = try server.start()
         self.server = server
-        logger.info("HTTP listener bound", metadata: ["http.listen": "\(host):\(self.port)"])
+        logger.info("HTTP listener bound", metadata: ["http.listen": "\(host.contains(":") ? "[\(host)]" : host):\(self.port)"])
     }
 
     public func run() async throws {

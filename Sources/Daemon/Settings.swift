@@ -248,11 +248,7 @@ public struct Settings: Sendable {
     }
 
     private static func listenAddress(_ text: String, key: String) throws(SettingsError) -> String {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port),
-            colon != text.startIndex
-        else {
-            throw SettingsError(key: key, problem: "must be HOST:PORT, e.g. 127.0.0.1:9464 (got \"\(text)\")")
-        }
+        _ = try ListenAddress(text, key: key)
         return text
     }
 }

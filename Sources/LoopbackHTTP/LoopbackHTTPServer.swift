@@ -12,9 +12,18 @@ import Synchronization
 /// The handler's `HTTPReply` may also truncate a body or reset the connection,
 /// which is what fault injection needs.
 ///
-/// Configuration: `host` must be an IPv4 literal (default `127.0.0.1`);
-/// `port` 0 (the default) lets the kernel choose, and `start()` reports it;
-/// a connection that sends nothing for `idleTimeout` (default 60 s) is closed.
+/// Configuration: `host` must be an IPv4 or IPv6 literal (default `127.0.0.1`;
+/// `::` also accepts IPv4 connections); `port` 0 (the default) lets the kernel
+/// choose, and `start()` reports it; a connection that sends nothing for
+/// `idleTimeout` (default 60 s) is closed.
+///
+/// Limits, so that a client cannot tie the server up: at most `maxConnections`
+/// are served at once (one more is answered 503 and closed, without a thread);
+/// a request's head and body must arrive within `requestTimeout` of its first
+/// byte (else 408 and close, however slowly the bytes trickle in), and each
+/// answer must be taken by the client within `requestTimeout` too; a head
+/// larger than ``maximumHeadSize`` gets 431, a body larger than
+/// `maxBodySize` (at most ``maximumBodySize``, the default) 413.
 public final class LoopbackHTTPServer: Sendable {
     /// Why the listener could not be set up.
     public struct StartError: Error, CustomStringConvertible {
@@ -34,22 +43,29 @@ public final class LoopbackHTTPServer: Sendable {
     private let host: String
     private let requestedPort: Int
     private let idleTimeout: Duration
+    private let maxConnections: Int
+    private let requestTimeout: Duration
+    private let maxBodySize: Int
     private let handler: @Sendable (HTTPRequest) -> HTTPReply
     private let state = Mutex(State())
     private let acceptorExited = DispatchSemaphore(value: 0)
 
     /// Largest request head (request line plus headers) accepted, in bytes.
     public static let maximumHeadSize = 64 * 1024
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted unless the server is given a smaller `maxBodySize`, in bytes.
     public static let maximumBodySize = 16 * 1024 * 1024
 
     public init(
-        host: String = "127.0.0.1", port: Int = 0, idleTimeout: Duration = .seconds(60),
+        host: String = "127.0.0.1", port: Int = 0, idleTimeout: Duration = .seconds(60), maxConnections: Int = 256,
+        requestTimeout: Duration = .seconds(30), maxBodySize: Int = maximumBodySize,
         handler: @escaping @Sendable (HTTPRequest) -> HTTPReply
     ) {
         self.host = host
         self.requestedPort = port
         self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.requestTimeout = requestTimeout
+        self.maxBodySize = min(maxBodySize, Self.maximumBodySize)
         self.handler = handler
     }
 
@@ -67,25 +83,21 @@ public final class LoopbackHTTPServer: Sendable {
         let (running, stopped) = state.withLock { ($0.started ? $0.port : nil, $0.stopping) }
         if stopped { throw StartError(operation: "start after stop", errno: EINVAL) }
         if let running { return running }
+        guard let address = SocketAddress(host: host, port: requestedPort) else {
+            throw StartError(operation: "parsing \(host) port \(requestedPort) as an IP address", errno: EINVAL)
+        }
         // Close-on-exec, like every socket here: a child process started meanwhile (a tool, the
         // daemon under test) must not hold a connection open after this server closes it.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw StartError(operation: "socket", errno: errno) }
         var yes: Int32 = 1
+        var no: Int32 = 0
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: requestedPort)).bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            close(fd)
-            throw StartError(operation: "inet_pton(\(host))", errno: EINVAL)
+        // `::` takes IPv4 connections too, whatever the system's default.
+        if address.family == AF_INET6 {
+            _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &no, socklen_t(MemoryLayout<Int32>.size))
         }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else {
+        guard address.withSockaddr({ bind(fd, $0, $1) }) == 0 else {
             let code = errno
             close(fd)
             throw StartError(operation: "bind", errno: code)
@@ -95,11 +107,11 @@ public final class LoopbackHTTPServer: Sendable {
             close(fd)
             throw StartError(operation: "listen", errno: code)
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        guard let port = SocketAddress.boundPort(of: fd) else {
+            let code = errno
+            close(fd)
+            throw StartError(operation: "getsockname", errno: code)
         }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         state.withLock {
             $0.listenFD = fd
             $0.port = port
@@ -153,26 +165,42 @@ public final class LoopbackHTTPServer: Sendable {
                 }
                 return
             }
-            let accepted = state.withLock { state -> Bool in
-                if state.stopping { return false }
+            let admission = state.withLock { state -> Admission in
+                if state.stopping { return .stopping }
+                if state.connections.count >= maxConnections { return .full }
                 state.connections.insert(client)
-                return true
+                return .admitted
             }
-            guard accepted else {
+            switch admission {
+            case .stopping:
                 close(client)
                 return
+            case .full:
+                refuse(client)
+                continue
+            case .admitted:
+                break
             }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             var yes: Int32 = 1
             _ = setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            let (seconds, attoseconds) = idleTimeout.components
-            var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
-            if timeout.tv_sec == 0, timeout.tv_usec == 0 { timeout.tv_usec = 1000 }
-            _ = setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let thread = Thread { [self] in serve(client) }
             thread.name = "loopback-http-connection"
             thread.start()
         }
+    }
+
+    private enum Admission { case admitted, full, stopping }
+
+    /// Answers 503 to a connection over the limit and closes it, without waiting for anything:
+    /// what the client already sent is discarded first, so the close is not a reset.
+    private func refuse(_ client: Int32) {
+        let answer = serialize(status: 503, headers: [("Content-Type", "text/plain")], body: Array("too many connections\n".utf8), close: true)
+        _ = answer.withUnsafeBytes { send(client, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        _ = shutdown(client, Int32(SHUT_WR))
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while chunk.withUnsafeMutableBytes({ recv(client, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
+        close(client)
     }
 
     // MARK: - Serving one connection
@@ -189,7 +217,8 @@ public final class LoopbackHTTPServer: Sendable {
             }
             close(fd)
         }
-        var reader = ConnectionReader(fd: fd)
+        var reader = ConnectionReader(
+            fd: fd, idleTimeout: idleTimeout, requestTimeout: requestTimeout, maximumBodySize: maxBodySize)
         while true {
             guard let request = reader.nextRequest() else {
                 ending = .close
@@ -198,19 +227,21 @@ public final class LoopbackHTTPServer: Sendable {
             switch request {
             case .failure(let failure):
                 let status = failure.status
-                _ = sendAll(fd, serialize(status: status, headers: [("Content-Type", "text/plain")],
+                _ = reader.send(serialize(status: status, headers: [("Content-Type", "text/plain")],
                                           body: Array(HTTPReply.reasonPhrase(status).utf8), close: true))
+                // A client too slow to send its request in time is not waited for once more.
+                if status != 408 { reader.finishAfterError() }
                 ending = .close
                 return
             case .success(let parsed):
                 let reply = handler(parsed.request)
-                ending = write(reply, to: fd, clientWantsClose: !parsed.keepAlive)
+                ending = write(reply, with: reader, clientWantsClose: !parsed.keepAlive)
                 if ending != .keepOpen { return }
             }
         }
     }
 
-    private func write(_ reply: HTTPReply, to fd: Int32, clientWantsClose: Bool) -> Ending {
+    private func write(_ reply: HTTPReply, with reader: ConnectionReader, clientWantsClose: Bool) -> Ending {
         switch reply {
         case .reset:
             return .reset
@@ -219,14 +250,14 @@ public final class LoopbackHTTPServer: Sendable {
                 $0.0.lowercased() == "connection" && $0.1.lowercased().contains("close")
             }
             let closing = clientWantsClose || handlerWantsClose
-            guard sendAll(fd, serialize(status: status, headers: headers, body: body, close: closing)) else {
+            guard reader.send(serialize(status: status, headers: headers, body: body, close: closing)) else {
                 return .close
             }
             return closing ? .close : .keepOpen
         case .truncated(let status, let headers, let body, let sendBytes):
             var bytes = serialize(status: status, headers: headers, body: [], close: true, contentLength: body.count)
             bytes.append(contentsOf: body.prefix(max(0, min(sendBytes, body.count))))
-            _ = sendAll(fd, bytes)
+            _ = reader.send(bytes)
             return .close
         }
     }
@@ -252,20 +283,5 @@ public final class LoopbackHTTPServer: Sendable {
         var bytes = Array(head.utf8)
         bytes.append(contentsOf: body)
         return bytes
-    }
-
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { buffer in
-                send(fd, buffer.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += sent
-        }
-        return true
     }
 }

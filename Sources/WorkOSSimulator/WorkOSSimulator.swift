@@ -13,6 +13,7 @@ import Synchronization
 /// All state sits behind one `Mutex`; requests are served on plain threads.
 public final class WorkOSSimulator: Sendable {
     private let state: Mutex<SimulatorState>
+    /// The running server and its host as a URL writes it (IPv6 in brackets).
     private let server: Mutex<(LoopbackHTTPServer, String)?> = Mutex(nil)
 
     public init(_ configuration: SimulatorConfiguration) {
@@ -23,22 +24,23 @@ public final class WorkOSSimulator: Sendable {
 
     // MARK: - Server
 
-    /// Starts serving; returns the base URL, e.g. `http://127.0.0.1:54321`.
-    /// When already started, returns the running server's URL.
+    /// Starts serving on `host` (an IPv4 or IPv6 literal); returns the base URL, e.g.
+    /// `http://127.0.0.1:54321` or `http://[::1]:54321`. When already started, returns the running server's URL.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0) throws -> URL {
         if let running = baseURL { return running }
         let server = LoopbackHTTPServer(host: host, port: port) { [self] request in handle(request) }
         let bound = try server.start()
-        self.server.withLock { $0 = (server, host) }
-        return URL(string: "http://\(host):\(bound)")!
+        let urlHost = host.contains(":") ? "[\(host)]" : host
+        self.server.withLock { $0 = (server, urlHost) }
+        return URL(string: "http://\(urlHost):\(bound)")!
     }
 
     /// The base URL while serving, else nil.
     public var baseURL: URL? {
         server.withLock { running in
-            guard let (server, host) = running, let port = server.port else { return nil }
-            return URL(string: "http://\(host):\(port)")
+            guard let (server, urlHost) = running, let port = server.port else { return nil }
+            return URL(string: "http://\(urlHost):\(port)")
         }
     }
 

@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
             finish or roll back). SIGHUP: reload the config file (interval, guard, directories, log level); an \
             invalid file keeps the old settings. Several replicas may share one database. \
             Exits 1 when the database is unreachable or migrations are pending (run `workos-dsync migrate`), \
-            6 on a configuration error.
+            6 on a configuration error (also an http.listen address that cannot be bound, e.g. already in use).
             """)
 
     @OptionGroup var options: ConfigOptions

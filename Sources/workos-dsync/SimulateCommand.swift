@@ -24,7 +24,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 0
 
-    @Option(help: "Address to bind (an IPv4 literal).")
+    @Option(help: "Address to bind (an IPv4 or IPv6 literal, e.g. 127.0.0.1 or ::1).")
     var host = "127.0.0.1"
 
     @Option(help: "Users per directory.")

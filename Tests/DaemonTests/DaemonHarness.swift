@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Glibc
 import Logging
+import LoopbackHTTP
 import Store
 import Synchronization
 import WorkOS
@@ -104,10 +105,18 @@ func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -
 }
 
 /// One HTTP/1.1 GET over a fresh loopback connection (`Connection: close`), on a thread of its own.
-func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
+/// `host` is an IPv4 or IPv6 literal.
+func httpGet(host: String = "127.0.0.1", port: Int, path: String) async throws -> (status: Int, body: String) {
+    try await httpRequest(host: host, port: port, method: "GET", path: path)
+}
+
+/// One HTTP/1.1 request (a body goes with its `Content-Length`), as ``httpGet(host:port:path:)``.
+func httpRequest(
+    host: String = "127.0.0.1", port: Int, method: String, path: String, body: [UInt8] = []
+) async throws -> (status: Int, body: String) {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
-            continuation.resume(with: Result { try blockingGet(port: port, path: path) })
+            continuation.resume(with: Result { try blockingRequest(host: host, port: port, method: method, path: path, body: body) })
         }
         thread.start()
     }
@@ -115,21 +124,18 @@ func httpGet(port: Int, path: String) async throws -> (status: Int, body: String
 
 struct TestFailure: Error, CustomStringConvertible { var description: String }
 
-private func blockingGet(port: Int, path: String) throws -> (status: Int, body: String) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+private func blockingRequest(host: String, port: Int, method: String, path: String, body: [UInt8]) throws -> (status: Int, body: String) {
+    guard let address = SocketAddress(host: host, port: port) else { throw TestFailure(description: "not an address: \(host)") }
+    let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { throw TestFailure(description: "socket failed") }
     defer { close(fd) }
     var timeout = timeval(tv_sec: 15, tv_usec: 0)
     _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port)).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
+        throw TestFailure(description: "connect to \(host) port \(port) failed: errno \(errno)")
     }
-    guard connected == 0 else { throw TestFailure(description: "connect to \(port) failed: errno \(errno)") }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    let length = body.isEmpty ? "" : "Content-Length: \(body.count)\r\n"
+    let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(length)\r\n".utf8) + body
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65_536)

@@ -103,6 +103,31 @@ import WorkOSSimulator
         harness.simulator.stop()
     }
 
+    @Test func endpointsServeOnTheIPv6WildcardRefuseBodiesAndABusyAddressIsAConfigurationError() async throws {
+        var harness = try await DaemonHarness.make(directories: 1, users: 3, groups: 1)
+        harness.settings.listen = "[::]:0"
+        let daemon = RunningDaemon(try await harness.build())
+        let port = daemon.app.httpPort
+        #expect(try await httpGet(host: "::1", port: port, path: "/healthz") == (200, "ok\n"))
+        #expect(try await httpGet(host: "127.0.0.1", port: port, path: "/healthz") == (200, "ok\n"))
+        // No endpoint takes a body: a small one gets the usual answer, a larger one is refused unread.
+        let small = try await httpRequest(host: "::1", port: port, method: "POST", path: "/metrics", body: Array(repeating: 65, count: 100))
+        #expect(small.status == 405)
+        let large = try await httpRequest(host: "::1", port: port, method: "POST", path: "/metrics", body: Array(repeating: 65, count: 100_000))
+        #expect(large.status == 413)
+        // A second daemon on the same address: a configuration error naming the setting (exit 6: systemd does not restart it).
+        harness.settings.listen = "[::]:\(port)"
+        do {
+            _ = try await harness.build()
+            Issue.record("a second daemon bound [::]:\(port)")
+        } catch let error as SettingsError {
+            #expect(error.key == "http.listen")
+            #expect(error.description.contains("[::]:\(port)") && error.description.contains("Address already in use"), "\(error)")
+        }
+        try await daemon.stop()
+        harness.simulator.stop()
+    }
+
     @Test(arguments: [false, true]) func notifySocketGetsReadyThenWatchdogThenStopping(abstract: Bool) async throws {
         let harness = try await DaemonHarness.make(directories: 1, users: 5, groups: 1)
         let listener = try NotifyListener(abstract: abstract)
@@ -155,8 +180,9 @@ import WorkOSSimulator
         var harness = try await DaemonHarness.make(directories: 1, users: 1, groups: 0)
         defer { harness.simulator.stop() }
         harness.settings.listen = "127.0.0.1:74000"
-        let error = await #expect(throws: DaemonApp.StartError.self) { _ = try await harness.build() }
-        #expect(error?.description == "cannot listen for HTTP: 127.0.0.1:74000 is not HOST:PORT")
+        let error = await #expect(throws: SettingsError.self) { _ = try await harness.build() }
+        #expect(error?.key == "http.listen")
+        #expect(error?.description.contains("127.0.0.1:74000") == true)
     }
 
     @Test func reloadAppliesAValidFileAndKeepsTheOldSettingsOnAnInvalidOne() async throws {

@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Glibc
+import LoopbackHTTP
 import Store
 import Testing
 import WorkOSSimulator
@@ -84,6 +85,31 @@ import WorkOSSimulator
         #expect(lines.contains { $0.contains("\"directory.id\":\"\(harness.simulator.directoryIDs[0])\"") && $0.contains("\"run.id\":") })
         harness.simulator.stop()
         for file in [config, log] { try? FileManager.default.removeItem(at: file) }
+    }
+
+    @Test func aListenAddressThatCannotBeBoundExitsWithTheConfigurationCode() async throws {
+        let binary = try daemonBinary()
+        let harness = try await DaemonHarness.make(directories: 1, users: 3, groups: 1)
+        let taken = LoopbackHTTPServer { _ in .text(200, "taken") }
+        let port = try taken.start()
+        defer { taken.stop() }
+        for (listen, reason) in [("127.0.0.1:\(port)", "Address already in use"), ("example.com:9464", "IP address")] {
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).log")
+            let process = try start(
+                binary, arguments: ["run", "--listen", listen],
+                environment: [
+                    "WORKOS_API_KEY": harness.simulator.apiKey, "WORKOS_BASE_URL": harness.settings.baseURL,
+                    "DATABASE_URL": harness.databaseURL,
+                ],
+                log: log)
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            process.waitUntilExit()
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            #expect(process.terminationStatus == 6, "\(text)")
+            #expect(text.contains("configuration error: --listen") && text.contains(listen) && text.contains(reason), "\(text)")
+            try? FileManager.default.removeItem(at: log)
+        }
+        harness.simulator.stop()
     }
 
     @Test func pendingMigrationsExitWithAMessageAndNoReady() async throws {

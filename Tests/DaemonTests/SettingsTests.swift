@@ -137,6 +137,27 @@ import WorkOS
         }
     }
 
+    @Test func listenAddressesAreAcceptedExactlyWhenTheListenerCanBindThem() throws {
+        for good in ["127.0.0.1:9464", "0.0.0.0:9000", "[::1]:9464", "[::]:9464", "localhost:9464", "*:9464", ":9464", "127.0.0.1:0"] {
+            let path = try write("http:\n  listen: \"\(good)\"\n")
+            #expect(try Settings.load(path: path, environment: [:]).listen == good)
+        }
+        let bad = [
+            "localhost", "example.com:9464", "::1:9464", "[::1]", "[::1:9464", "[127.0.0.1]:9464", "[fe80::1%eth0]:9464",
+            "127.0.0.1:65536", "127.0.0.1:-1", "256.0.0.1:9464", "[]:9464",
+        ]
+        for text in bad {
+            let path = try write("http:\n  listen: \"\(text)\"\n")
+            do {
+                _ = try Settings.load(path: path, environment: [:])
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.key == "http.listen", "\(text)")
+                #expect(error.description.hasPrefix("configuration error: http.listen") && error.description.contains(text))
+            }
+        }
+    }
+
     @Test func anExplicitMissingFileIsAnErrorButTheDefaultPathIsOptional() throws {
         #expect(throws: SettingsError.self) { try Settings.load(path: "/nonexistent/dsync.yaml", environment: [:]) }
         let settings = try Settings.load(path: nil, environment: [:])

@@ -162,4 +162,50 @@ struct LoopbackHTTPServerTests {
         #expect(connection.waitForClose(), "closed by the server well before the client's 5 s timeout")
         #expect(server.openConnections == 0)
     }
+
+    @Test func aHeadOverTheLimitGets431EvenWhenItArrivesWhole() throws {
+        let (server, port) = try Self.echoServer()
+        defer { server.stop() }
+        let limit = LoopbackHTTPServer.maximumHeadSize
+        #expect(try rawRequest(port: port, target: "/", headers: [("X-Big", String(repeating: "a", count: limit - 200))]).response().status == 200)
+        for size in [limit + 1_000, 16 * limit] {
+            // One write: the end of the head arrives with the rest, past the limit.
+            let connection = try RawConnection(port: port)
+            connection.send(target: "/", headers: [("X-Big", String(repeating: "a", count: size))])
+            #expect(try connection.readResponse().response().status == 431, "head of \(size) bytes")
+            #expect(connection.waitForClose())
+        }
+    }
+
+    @Test func aBodyOverTheServersLimitGets413() throws {
+        let server = LoopbackHTTPServer(maxBodySize: 1_024) { request in .text(200, "\(request.body.count)") }
+        let port = try server.start()
+        defer { server.stop() }
+        #expect(try rawRequest(port: port, method: "POST", target: "/", body: Array(repeating: 66, count: 1_024)).response().text == "1024")
+        let connection = try RawConnection(port: port)
+        connection.send(method: "POST", target: "/", body: Array(repeating: 66, count: 1_025))
+        #expect(try connection.readResponse().response().status == 413)
+        #expect(connection.waitForClose())
+    }
+
+    @Test func servesOnIPv6Loopback() throws {
+        let server = LoopbackHTTPServer(host: "::1") { _ in .text(200, "ok") }
+        let port = try server.start()
+        defer { server.stop() }
+        #expect(try rawRequest(host: "::1", port: port, target: "/").response().text == "ok")
+        #expect(throws: RawHTTPError.self) { _ = try RawConnection(host: "127.0.0.1", port: port) }
+    }
+
+    @Test func theIPv6WildcardTakesIPv4ConnectionsToo() throws {
+        let server = LoopbackHTTPServer(host: "::") { _ in .text(200, "ok") }
+        let port = try server.start()
+        defer { server.stop() }
+        #expect(try rawRequest(host: "::1", port: port, target: "/").response().text == "ok")
+        #expect(try rawRequest(host: "127.0.0.1", port: port, target: "/").response().text == "ok")
+    }
+
+    @Test(arguments: ["localhost", "[::1]", "::1%nowhere", "127.0.0.256", ""])
+    func aHostThatIsNotAnIPAddressIsRefusedAtStart(host: String) {
+        #expect(throws: LoopbackHTTPServer.StartError.self) { try LoopbackHTTPServer(host: host) { _ in .reset }.start() }
+    }
 }

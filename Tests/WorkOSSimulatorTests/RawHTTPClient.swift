@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LoopbackHTTP
 
 /// What came back on the wire for one request.
 enum RawOutcome {
@@ -46,19 +47,14 @@ final class RawConnection {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, timeoutSeconds: Int = 10) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    /// Connects to `host` (an IPv4 or IPv6 literal) on `port`.
+    init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int = 10) throws {
+        guard let address = SocketAddress(host: host, port: port) else { throw RawHTTPError(description: "not an address: \(host)") }
+        fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError(description: "socket failed") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port)).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
+        guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
             // deinit closes fd (the object is fully initialised): closing here too would close
             // whatever socket another test opened under the same number in between.
             throw RawHTTPError(description: "connect failed: errno \(errno)")
@@ -67,23 +63,27 @@ final class RawConnection {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) {
+    /// Whether every byte went out (false once the peer closed or reset the connection).
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
-            if sent <= 0 { return }
+            if sent <= 0 { return false }
             offset += sent
         }
+        return true
     }
 
+    @discardableResult
     func send(
         method: String = "GET", target: String, headers: [(String, String)] = [], body: [UInt8] = []
-    ) {
+    ) -> Bool {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
-        send(Array(head.utf8) + body)
+        return send(Array(head.utf8) + body)
     }
 
     /// Reads one response; `.closed` / `.reset` / `.truncated` describe a broken one.
@@ -161,9 +161,10 @@ final class RawConnection {
 
 /// One request on a fresh connection.
 func rawRequest(
-    port: Int, method: String = "GET", target: String, headers: [(String, String)] = [], body: [UInt8] = []
+    host: String = "127.0.0.1", port: Int, method: String = "GET", target: String, headers: [(String, String)] = [],
+    body: [UInt8] = []
 ) throws -> RawOutcome {
-    let connection = try RawConnection(port: port)
+    let connection = try RawConnection(host: host, port: port)
     connection.send(method: method, target: target, headers: headers, body: body)
     return connection.readResponse()
 }

@@ -35,6 +35,17 @@ struct SimulatorAPITests {
         #expect(body.data.count == 2)
     }
 
+    @Test func servesOnIPv6LoopbackWithABracketedBaseURL() throws {
+        let simulator = WorkOSSimulator(SimulatorConfiguration(usersPerDirectory: 1, rateLimit: nil))
+        let url = try simulator.start(host: "::1")
+        defer { simulator.stop() }
+        let port = try #require(url.port)
+        #expect(url.absoluteString == "http://[::1]:\(port)")
+        #expect(simulator.baseURL == url)
+        #expect(try rawRequest(host: "::1", port: port, target: "/directories", headers: [("Authorization", "Bearer sk_test_simulator")])
+            .response().status == 200)
+    }
+
     @Test func everyResponseCarriesARequestID() throws {
         let harness = try SimulatorHarness()
         let first = try harness.get("/directories")
