@@ -1,6 +1,13 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// Everything a run touches, with the simulator and a throwaway PostgreSQL: what the test
+/// harnesses (and the tests that measure whole runs) build on.
+let runModules: [Target.Dependency] = [
+    "Daemon", "SyncCore", "Store", "PostgresTestSupport", "Reconciler", "WorkOSModel", "WorkOS", "WorkOSSimulator",
+    "LoopbackHTTP",
+]
+
 let package = Package(
     name: "workos-dsync",
     platforms: [.macOS(.v15)],
@@ -28,39 +35,62 @@ let package = Package(
         // glibc's <malloc.h>: malloc_trim, to give a finished directory's pages back.
         .systemLibrary(name: "CMalloc"),
         .target(name: "LoopbackHTTP"),
+        // Value types only: no I/O, no package dependency.
+        .target(name: "WorkOSModel"),
         .target(
             name: "WorkOS",
             dependencies: [
-                "CCurl",
+                "WorkOSModel", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .target(name: "WorkOSSimulator", dependencies: ["LoopbackHTTP"]),
-        .target(name: "Reconciler", dependencies: ["WorkOS"]),
+        .target(name: "Reconciler", dependencies: ["WorkOSModel"]),
         .target(
             name: "Store",
             dependencies: [
-                "CLibPQ", "Reconciler", "WorkOS",
+                "CLibPQ", "Reconciler", "WorkOSModel",
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A PostgreSQL of its own for tests, the bench and the demo: never in production code paths.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["Store", .product(name: "Logging", package: "swift-log")]
+        ),
+        // What every command shares: settings, wiring, the sync engine, run reports.
+        .target(
+            name: "SyncCore",
+            dependencies: [
+                "WorkOSModel", "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "CMalloc",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(
             name: "Daemon",
             dependencies: [
-                "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "WorkOSSimulator", "CMalloc",
+                "SyncCore", "WorkOSModel", "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "Demo",
+            dependencies: [
+                "SyncCore", "WorkOSModel", "WorkOS", "Reconciler", "Store", "WorkOSSimulator", "PostgresTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "workos-dsync",
             dependencies: [
-                "WorkOS", "WorkOSSimulator", "Reconciler", "Store", "Daemon",
+                "WorkOSModel", "WorkOS", "WorkOSSimulator", "Reconciler", "Store", "SyncCore", "Daemon", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -69,26 +99,38 @@ let package = Package(
         .executableTarget(
             name: "dsync-bench",
             dependencies: [
-                "Store", "WorkOS", "WorkOSSimulator", "Reconciler", "Daemon", "CCurl",
+                "Store", "WorkOSModel", "WorkOS", "WorkOSSimulator", "Reconciler", "SyncCore", "Daemon", "CCurl",
+                "PostgresTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/dsync-bench"
         ),
-        .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
-        .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP"]),
+        // What test targets share (harnesses, a raw HTTP client, `eventually`); used by test targets only.
+        .target(
+            name: "TestHelpers",
+            dependencies: runModules + [.product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "WorkOSTests", dependencies: ["WorkOSModel", "WorkOS", "WorkOSSimulator", "LoopbackHTTP", "TestHelpers"]
+        ),
+        .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP", "TestHelpers"]),
         .testTarget(
             name: "ReconcilerTests",
             dependencies: [
-                "Reconciler", "WorkOS",
+                "Reconciler", "WorkOSModel",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Reconciler", "WorkOS"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "PostgresTestSupport", "Reconciler", "WorkOSModel", "WorkOS", "TestHelpers"]
+        ),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
-                "Daemon", "Reconciler", "WorkOS", "Store", "WorkOSSimulator", "LoopbackHTTP",
+                "Daemon", "SyncCore", "Reconciler", "WorkOSModel", "WorkOS", "Store", "PostgresTestSupport",
+                "WorkOSSimulator", "LoopbackHTTP", "TestHelpers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -96,7 +138,17 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Daemon", "Store", "WorkOS", "WorkOSSimulator", "Reconciler"]
+            dependencies: [
+                "Daemon", "SyncCore", "Demo", "Store", "PostgresTestSupport", "WorkOSModel", "WorkOS", "WorkOSSimulator",
+                "Reconciler", "TestHelpers",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Every test that measures time (rates, deadlines, kills, take-overs): scripts/test runs
+        // this target first, one test at a time, on an otherwise idle machine.
+        .testTarget(
+            name: "TimingTests",
+            dependencies: runModules + ["TestHelpers", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -1,6 +1,6 @@
 import Foundation
 import Reconciler
-import WorkOS
+import WorkOSModel
 
 /// The final rows of a full sync, as COPY text values, for the write floor.
 struct FloorTables {

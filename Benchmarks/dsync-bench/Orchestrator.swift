@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Logging
+import PostgresTestSupport
 import Store
 import WorkOSSimulator
 

@@ -1,9 +1,10 @@
-import Daemon
 import Foundation
 import Logging
 import Reconciler
 import Store
+import SyncCore
 import WorkOS
+import WorkOSModel
 
 /// One measured scenario, run in a fresh child process so its peak RSS is its own.
 enum Scenario: String, Codable, Sendable, CaseIterable {

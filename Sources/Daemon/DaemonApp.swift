@@ -4,6 +4,7 @@ public import Metrics
 public import Prometheus
 import ServiceLifecycle
 import Store
+public import SyncCore
 import Synchronization
 import UnixSignals
 public import WorkOS

@@ -1,9 +1,10 @@
 public import Foundation
 public import Metrics
 import Reconciler
-import WorkOS
 public import Store
+public import SyncCore
 import Synchronization
+import WorkOSModel
 
 /// The daemon's metrics, created once per directory with fixed label names,
 /// every outcome and kind registered at zero as soon as the directory is known:

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import Reconciler
 import Store
+import SyncCore
 import WorkOS
+import WorkOSModel
 
 /// One of the scheduler's `sync.concurrency` lanes: its own PostgreSQL
 /// session (a session serialises its callers, and holds the directory

@@ -4,6 +4,7 @@ import LoopbackHTTP
 import Logging
 import Prometheus
 public import ServiceLifecycle
+import SyncCore
 import Synchronization
 
 /// `/metrics` (Prometheus text), `/healthz` (the process answers: 200) and

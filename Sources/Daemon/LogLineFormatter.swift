@@ -1,6 +1,6 @@
 public import Foundation
 public import Logging
-import WorkOS
+import WorkOSModel
 
 /// Turns one log event into one line: logfmt (`level=info label=… msg="…" directory.id=…`)
 /// or a JSON object. No colours; keys of the metadata in a stable (sorted)

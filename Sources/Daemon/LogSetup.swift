@@ -1,5 +1,6 @@
-public import Logging
 import Foundation
+public import Logging
+public import SyncCore
 import Synchronization
 
 /// Bootstraps swift-log once per process from the `log.*` settings: one

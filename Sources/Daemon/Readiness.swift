@@ -1,6 +1,7 @@
 public import Foundation
 import Logging
 import Store
+public import SyncCore
 
 /// The `/readyz` verdict: the database answers `SELECT 1` and no directory
 /// in scope has a last complete listing older than `http.max_listing_age`

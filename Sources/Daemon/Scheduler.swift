@@ -3,8 +3,10 @@ import Logging
 import Reconciler
 public import ServiceLifecycle
 import Store
+public import SyncCore
 import Synchronization
 import WorkOS
+import WorkOSModel
 
 /// The scheduling loop: lists directories every `sync.interval`, reconciles
 /// each directory every `sync.interval` (±10 % jitter), at most

@@ -1,5 +1,5 @@
-public import WorkOS
 import Foundation
+public import WorkOSModel
 
 /// Hashes of the normalised fields a stored row came from.
 ///

@@ -1,5 +1,5 @@
 public import Foundation
-import WorkOS
+import WorkOSModel
 
 /// One account of a held set: which account, and why it would be disabled.
 public struct HeldAccount: Sendable, Hashable, Codable, Comparable {

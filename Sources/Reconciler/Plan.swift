@@ -1,5 +1,5 @@
 public import Foundation
-public import WorkOS
+public import WorkOSModel
 
 /// How a new account gets its person (`users` row).
 public enum LinkDecision: Sendable, Hashable {

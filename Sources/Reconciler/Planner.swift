@@ -1,5 +1,5 @@
-public import WorkOS
 import Foundation
+public import WorkOSModel
 
 /// A listing the planner refuses to act on: an inconsistency, not a guess.
 /// (A bad user record is not one: it is quarantined, see `Quarantine`.)

@@ -1,5 +1,5 @@
-public import WorkOS
 import Foundation
+public import WorkOSModel
 
 /// A complete listing with what planning derives from each user, computed
 /// once per run: its sorted group ids and its fingerprint. The store asks

@@ -1,4 +1,4 @@
-public import WorkOS
+public import WorkOSModel
 
 /// What a plan leaves alone because the listing could not vouch for it.
 ///

@@ -89,7 +89,7 @@ final class AsyncLock: Sendable {
 
 /// Runs a blocking closure on a new thread and awaits its result (for
 /// `Process` and other calls that must not block the cooperative pool).
-func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func runOnOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         let thread = Thread { continuation.resume(with: Result { try body() }) }
         thread.start()

@@ -1,4 +1,5 @@
 public import Foundation
+import WorkOSModel
 
 /// The `workos_dsync.events` outbox: appending in commit order, reading after an id.
 ///

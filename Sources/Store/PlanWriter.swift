@@ -1,6 +1,6 @@
 import Foundation
 import Reconciler
-import WorkOS
+import WorkOSModel
 
 /// Writes one plan inside the apply transaction, set-wise: each kind of
 /// change is COPYed into a temporary staging table and applied with one

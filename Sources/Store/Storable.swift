@@ -1,5 +1,5 @@
 import Foundation
-import WorkOS
+import WorkOSModel
 
 /// PostgreSQL text cannot hold U+0000. The project's rule for directory data:
 /// a NUL sent by WorkOS is stored as U+FFFD (the replacement character), so

@@ -1,7 +1,7 @@
 public import Foundation
-public import Reconciler
 import Logging
-import WorkOS
+public import Reconciler
+import WorkOSModel
 
 /// What one apply wrote.
 public struct AppliedRun: Sendable, Hashable {

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 public import Reconciler
-public import WorkOS
+public import WorkOSModel
 
 /// The sync engine's view of PostgreSQL: loads one directory's state
 /// compactly, applies plans set-wise in one transaction, records runs and

@@ -1,4 +1,5 @@
 import Logging
+public import WorkOSModel
 
 /// What one listing asks for: the endpoint, its filter and its pacing budget.
 struct ListRequest: Sendable {

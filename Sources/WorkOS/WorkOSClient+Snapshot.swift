@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+public import WorkOSModel
 extension WorkOSClient {
     /// A complete listing of one directory, or an error — never a partial snapshot.
     ///

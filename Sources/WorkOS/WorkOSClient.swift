@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import Metrics
 import Synchronization
+public import WorkOSModel
 
 /// The WorkOS Directory Sync API client.
 ///

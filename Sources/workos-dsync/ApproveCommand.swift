@@ -1,9 +1,9 @@
 import ArgumentParser
-import Daemon
 import Foundation
 import Reconciler
 import Store
-import WorkOS
+import SyncCore
+import WorkOSModel
 
 /// `workos-dsync approve`: release the disables the mass-disable guard held,
 /// exactly that set, if a fresh complete listing still says the same.

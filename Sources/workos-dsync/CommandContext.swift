@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Logging
+import SyncCore
 
 /// Options every command that talks to WorkOS or PostgreSQL takes.
 struct ConfigOptions: ParsableArguments {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import Demo
 import Dispatch
 import Foundation
 import Glibc

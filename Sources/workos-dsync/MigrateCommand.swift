@@ -1,8 +1,8 @@
 import ArgumentParser
-import Daemon
 import Foundation
 import Logging
 import Store
+import SyncCore
 
 /// `workos-dsync migrate`: applies the embedded `sql/` migrations (idempotent).
 struct MigrateCommand: AsyncParsableCommand {

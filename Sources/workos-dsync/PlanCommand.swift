@@ -1,9 +1,9 @@
 import ArgumentParser
-import Daemon
 import Foundation
 import Reconciler
 import Store
-import WorkOS
+import SyncCore
+import WorkOSModel
 
 /// `workos-dsync plan`: what a sync would change, with a reason per change; writes nothing.
 struct PlanCommand: AsyncParsableCommand {

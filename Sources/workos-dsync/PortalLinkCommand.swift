@@ -1,7 +1,8 @@
 import ArgumentParser
 import Daemon
 import Foundation
-import WorkOS
+import SyncCore
+import WorkOSModel
 
 /// `workos-dsync portal-link --organization ID`: prints an Admin Portal link (intent `dsync`).
 struct PortalLinkCommand: AsyncParsableCommand {

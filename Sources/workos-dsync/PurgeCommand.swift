@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Store
+import SyncCore
 
 /// `workos-dsync purge --older-than DAYS [--dry-run]`: anonymises long-disabled persons.
 struct PurgeCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Logging
 import Metrics
+import SyncCore
 
 /// `workos-dsync run`: the daemon (systemd `Type=notify`).
 struct RunCommand: AsyncParsableCommand {

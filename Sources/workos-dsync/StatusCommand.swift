@@ -4,7 +4,8 @@ import Foundation
 import Logging
 import Reconciler
 import Store
-import WorkOS
+import SyncCore
+import WorkOSModel
 
 /// `workos-dsync status`: last run per directory, outcome, counts, held plans, freshness.
 struct StatusCommand: AsyncParsableCommand {

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Daemon
 import Foundation
 import Reconciler
 import Store
-import WorkOS
+import SyncCore
+import WorkOSModel
 
 /// `workos-dsync sync --once`: one reconciliation of every directory (or one), then exit.
 struct SyncCommand: AsyncParsableCommand {

@@ -1,8 +1,11 @@
 import Daemon
 import Foundation
 import Logging
+import PostgresTestSupport
 import Reconciler
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOS
 import WorkOSSimulator

@@ -2,7 +2,10 @@ import Daemon
 import Foundation
 import Glibc
 import LoopbackHTTP
+import PostgresTestSupport
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOSSimulator
 
@@ -27,7 +30,7 @@ import WorkOSSimulator
     }
 
     @Test func runUnderANotifySocketReloadsOnSighupAndStopsOnSigterm() async throws {
-        let binary = try daemonBinary()
+        let binary = try builtBinary()
         let harness = try await DaemonHarness.make(directories: 1, users: 8, groups: 1)
         let listener = try NotifyListener(abstract: true)
         defer { listener.close() }
@@ -88,7 +91,7 @@ import WorkOSSimulator
     }
 
     @Test func aListenAddressThatCannotBeBoundExitsWithTheConfigurationCode() async throws {
-        let binary = try daemonBinary()
+        let binary = try builtBinary()
         let harness = try await DaemonHarness.make(directories: 1, users: 3, groups: 1)
         let taken = LoopbackHTTPServer { _ in .text(200, "taken") }
         let port = try taken.start()
@@ -113,7 +116,7 @@ import WorkOSSimulator
     }
 
     @Test func pendingMigrationsExitWithAMessageAndNoReady() async throws {
-        let binary = try daemonBinary()
+        let binary = try builtBinary()
         let url = try await TestDatabase.create("run_unmigrated", logger: quietLogger)
         let listener = try NotifyListener(abstract: false)
         defer { listener.close() }

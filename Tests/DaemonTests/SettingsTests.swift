@@ -1,8 +1,10 @@
 import Daemon
 import Foundation
 import Reconciler
+import SyncCore
 import Testing
 import WorkOS
+import WorkOSModel
 
 @Suite struct SettingsTests {
     func write(_ yaml: String) throws -> String {

@@ -2,6 +2,8 @@ import Daemon
 import Foundation
 import Reconciler
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOSSimulator
 
@@ -15,7 +17,7 @@ import WorkOSSimulator
 
     func run(_ arguments: [String], environment extra: [String: String]) throws -> Result {
         let process = Process()
-        process.executableURL = try CrashTests.binary()
+        process.executableURL = try builtBinary()
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         for key in ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE", "WORKOS_BASE_URL", "DATABASE_URL"] { environment[key] = nil }

@@ -1,6 +1,8 @@
 import Daemon
+import Demo
 import Foundation
 import Logging
+import SyncCore
 import Synchronization
 import Testing
 

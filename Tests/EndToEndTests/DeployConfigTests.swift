@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import SyncCore
 import Testing
 import WorkOS
 
@@ -49,7 +50,7 @@ import WorkOS
 
     @Test func everySettingOfTheParserIsDocumented() throws {
         let parser = try String(
-            contentsOf: Self.root.appendingPathComponent("Sources/Daemon/Settings.swift"), encoding: .utf8)
+            contentsOf: Self.root.appendingPathComponent("Sources/SyncCore/Settings.swift"), encoding: .utf8)
         let example = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
         let keys = parser.split(separator: "\n").compactMap { line -> String? in
             let trimmed = line.trimmingCharacters(in: .whitespaces)

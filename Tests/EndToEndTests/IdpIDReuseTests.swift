@@ -2,8 +2,11 @@ import Daemon
 import Foundation
 import Reconciler
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 /// An `idp_id` that moves from one account to another within one run (two ids

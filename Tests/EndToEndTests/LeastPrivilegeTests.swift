@@ -1,6 +1,8 @@
 import Daemon
 import Foundation
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOSSimulator
 

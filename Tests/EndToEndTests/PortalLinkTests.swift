@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Logging
+import SyncCore
 import Testing
 import WorkOS
 import WorkOSSimulator

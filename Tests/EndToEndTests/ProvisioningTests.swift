@@ -2,8 +2,11 @@ import Daemon
 import Foundation
 import Reconciler
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 /// The provisioning checklist end to end: simulator over loopback HTTP,

@@ -1,8 +1,11 @@
 import Daemon
 import Foundation
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 /// One customer's directory never links, changes or disables another

@@ -1,6 +1,6 @@
 import Foundation
 import Reconciler
-import WorkOS
+import WorkOSModel
 
 /// Builds listings from small integers (so property tests shrink well) and
 /// applies plans to an in-memory model of the store, mirroring what

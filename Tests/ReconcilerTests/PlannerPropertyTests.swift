@@ -2,7 +2,7 @@ import Foundation
 import PropertyBased
 import Reconciler
 import Testing
-import WorkOS
+import WorkOSModel
 
 /// Properties of the planner over generated listings (swift-property-based).
 @Suite struct PlannerPropertyTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Reconciler
 import Testing
-import WorkOS
+import WorkOSModel
 
 /// The planner, case by case: each line of the provisioning and deprovisioning checklist.
 @Suite struct PlannerTests {

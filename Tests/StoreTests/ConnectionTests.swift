@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import TestHelpers
 import Testing
 
 @Suite struct ConnectionTests {
@@ -117,7 +118,7 @@ import Testing
         #expect(invalid.code == .invalidText)
 
         // Serialization failure: a repeatable-read transaction updating a row changed since its snapshot.
-        let other = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let other = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         let serialization = await thrownError {
             try await connection.withTransaction { transaction in
                 try await transaction.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -160,14 +161,14 @@ import Testing
         let secret = "s3cr3t-Pa55"
         let error = await thrownError {
             _ = try await PostgresConnection.connect(
-                "host=127.0.0.1 port=1 user=nobody password=\(secret) dbname=x connect_timeout=2", logger: testLogger)
+                "host=127.0.0.1 port=1 user=nobody password=\(secret) dbname=x connect_timeout=2", logger: quietLogger)
         }
         let postgresError = try #require(error as? PostgresError)
         #expect(postgresError.code == .connectionFailed)
         #expect(!"\(postgresError)".contains(secret))
         #expect(!postgresError.message.contains(secret))
         let uriError = await thrownError {
-            _ = try await PostgresConnection.connect("postgresql://nobody:\(secret)@127.0.0.1:1/x?connect_timeout=2", logger: testLogger)
+            _ = try await PostgresConnection.connect("postgresql://nobody:\(secret)@127.0.0.1:1/x?connect_timeout=2", logger: quietLogger)
         }
         #expect(!"\(uriError!)".contains(secret))
         #expect(ConnectionString.redact("postgres://u:\(secret)@h/db and password=\(secret) and password = 'a b'", conninfo: nil)

@@ -1,12 +1,14 @@
 import Foundation
 import Store
 import Synchronization
+import TestHelpers
 import Testing
+import WorkOSModel
 
 @Suite struct LockAndOutboxTests {
     @Test func twoConnectionsCompeteForAnAdvisoryLock() async throws {
         let (conninfo, first) = try await freshDatabase("lock_compete", migrated: false)
-        let second = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let second = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         let key = AdvisoryLockKey.directory("directory_01HXYZ")
         #expect(key == AdvisoryLockKey.directory("directory_01HXYZ"))
         #expect(key != AdvisoryLockKey.directory("directory_01HXY0"))
@@ -21,14 +23,14 @@ import Testing
 
     @Test func aKilledConnectionReleasesItsLockAndReconnects() async throws {
         let (conninfo, victim) = try await freshDatabase("lock_killed", migrated: false)
-        let other = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let other = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         let key = AdvisoryLockKey.directory("directory_killed")
         #expect(try await victim.tryAdvisoryLock(key))
         let pid = try await victim.backendPID()
         let session = try await victim.sessionNumber()
         #expect(try await !other.tryAdvisoryLock(key))
         #expect(try await other.query("SELECT pg_terminate_backend(\(pid)) AS ok")[0].decode(Bool.self, "ok"))
-        try await eventually { try await other.tryAdvisoryLock(key) }
+        try #require(try await eventually(timeout: .seconds(30)) { try await other.tryAdvisoryLock(key) })
         // Next use reconnects transparently; the new session does not hold the lock.
         #expect(try await victim.query("SELECT 1 AS one")[0].decode(Int.self, "one") == 1)
         #expect(try await victim.backendPID() != pid)
@@ -38,7 +40,7 @@ import Testing
 
     @Test func aConnectionLostInsideATransactionFailsIt() async throws {
         let (conninfo, victim) = try await freshDatabase("lock_killed_tx", migrated: false)
-        let other = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let other = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         try await victim.execute(PostgresQuery(unsafeSQL: "CREATE TABLE t (v int)"))
         let error = await thrownError {
             try await victim.withTransaction { transaction in
@@ -58,8 +60,8 @@ import Testing
     @Test func theOutboxReaderNeverSkipsACommittedEvent() async throws {
         let (conninfo, reader) = try await freshDatabase("outbox_order")
         let writers = [
-            try await PostgresConnection.connect(conninfo, logger: testLogger),
-            try await PostgresConnection.connect(conninfo, logger: testLogger),
+            try await PostgresConnection.connect(conninfo, logger: quietLogger),
+            try await PostgresConnection.connect(conninfo, logger: quietLogger),
         ]
         let done = Shared(0)
         let transactionsPerWriter = 60
@@ -105,8 +107,8 @@ import Testing
     /// one be skipped for ever: the situation the trigger prevents.
     @Test func withoutTheLockAReaderWouldSkip() async throws {
         let (conninfo, reader) = try await freshDatabase("outbox_control")
-        let slow = try await PostgresConnection.connect(conninfo, logger: testLogger)
-        let fast = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let slow = try await PostgresConnection.connect(conninfo, logger: quietLogger)
+        let fast = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         try await reader.execute(PostgresQuery(unsafeSQL: "CREATE TABLE unordered (id bigserial PRIMARY KEY)"))
         let skipped = try await slow.withTransaction { slowTransaction in
             try await slowTransaction.execute("INSERT INTO unordered DEFAULT VALUES")  // id 1, not yet committed
@@ -142,7 +144,7 @@ import Testing
     /// a larger id than anything that transaction inserts afterwards.
     @Test func plainInsertsDrawIdsOnlyUnderTheAppendLock() async throws {
         let (conninfo, holder) = try await freshDatabase("outbox_trigger")
-        let plain = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let plain = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         let holding = AsyncFlag()
         let plainFinished = Shared(false)
         let holderTask = Task {
@@ -165,14 +167,14 @@ import Testing
 
     @Test func notifyReachesAListener() async throws {
         let (conninfo, connection) = try await freshDatabase("notify")
-        let listener = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let listener = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         try await listener.execute("LISTEN workos_dsync")
         try await connection.notify("workos_dsync", payload: "hello")
         var received: [PostgresNotification] = []
-        try await eventually {
+        try #require(try await eventually(timeout: .seconds(30)) {
             received += try await listener.pendingNotifications()
             return !received.isEmpty
-        }
+        })
         #expect(received.map(\.payload) == ["hello"])
         #expect(received.first?.channel == "workos_dsync")
         #expect(received.first?.senderPID == (try await connection.backendPID()))
@@ -182,10 +184,10 @@ import Testing
         }
         #expect(try await connection.query("SELECT count(*) AS n FROM workos_dsync.events")[0].decode(Int.self, "n") == 1)
         // Writing events notifies at commit, once per transaction.
-        try await eventually {
+        try #require(try await eventually(timeout: .seconds(30)) {
             received += try await listener.pendingNotifications()
             return !received.isEmpty
-        }
+        })
         #expect(received.map(\.channel) == [EventLog.channel])
     }
 }

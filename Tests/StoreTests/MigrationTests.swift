@@ -1,17 +1,18 @@
 import Foundation
 import Store
+import TestHelpers
 import Testing
 
 @Suite struct MigrationTests {
     @Test func applyingTwiceIsANoOp() async throws {
         let (_, connection) = try await freshDatabase("migrate_twice", migrated: false)
-        let pendingBefore = try await Migrator.pending(on: connection, logger: testLogger)
+        let pendingBefore = try await Migrator.pending(on: connection, logger: quietLogger)
         #expect(pendingBefore.map(\.version) == Migration.embedded.map(\.version))
-        let first = try await Migrator.apply(on: connection, logger: testLogger)
+        let first = try await Migrator.apply(on: connection, logger: quietLogger)
         #expect(first == Migration.embedded.map(\.version))
-        let second = try await Migrator.apply(on: connection, logger: testLogger)
+        let second = try await Migrator.apply(on: connection, logger: quietLogger)
         #expect(second.isEmpty)
-        #expect(try await Migrator.pending(on: connection, logger: testLogger).isEmpty)
+        #expect(try await Migrator.pending(on: connection, logger: quietLogger).isEmpty)
         let recorded = try await connection.query("SELECT version, name, checksum FROM workos_dsync.schema_migrations ORDER BY version")
         #expect(try recorded.map { try $0.decode(Int.self, "version") } == Migration.embedded.map(\.version))
         #expect(try recorded[0].decode(String.self, "name") == "initial_schema")
@@ -20,9 +21,9 @@ import Testing
 
     @Test func concurrentMigratorsApplyEachFileOnce() async throws {
         let (conninfo, first) = try await freshDatabase("migrate_concurrent", migrated: false)
-        let second = try await PostgresConnection.connect(conninfo, logger: testLogger)
-        async let a = Migrator.apply(on: first, logger: testLogger)
-        async let b = Migrator.apply(on: second, logger: testLogger)
+        let second = try await PostgresConnection.connect(conninfo, logger: quietLogger)
+        async let a = Migrator.apply(on: first, logger: quietLogger)
+        async let b = Migrator.apply(on: second, logger: quietLogger)
         let results = try await [a, b]
         #expect(results.flatMap { $0 }.sorted() == Migration.embedded.map(\.version))
         let count = try await first.query("SELECT count(*) AS n FROM workos_dsync.schema_migrations")[0].decode(Int.self, "n")
@@ -32,7 +33,7 @@ import Testing
     @Test func aMigrationChangedAfterApplyIsRefused() async throws {
         let (_, connection) = try await freshDatabase("migrate_tampered")
         try await connection.execute("UPDATE workos_dsync.schema_migrations SET checksum = 'tampered' WHERE version = 1")
-        let error = await thrownError { _ = try await Migrator.apply(on: connection, logger: testLogger) }
+        let error = await thrownError { _ = try await Migrator.apply(on: connection, logger: quietLogger) }
         #expect(error as? MigrationError == .changedAfterApply(version: 1, name: "initial_schema"))
         #expect("\(error!)".contains("0001_initial_schema.sql"))
         // The lock was released: a later (fixed) run can proceed.

@@ -1,6 +1,7 @@
 import Foundation
 import Store
 import Testing
+import WorkOSModel
 
 @Suite struct SchemaTests {
     @Test func constraintsRejectBadStatusesAndDuplicateAccounts() async throws {

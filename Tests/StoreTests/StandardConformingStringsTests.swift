@@ -1,8 +1,10 @@
 import Foundation
 import Reconciler
 import Store
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 
 @Suite struct StandardConformingStringsTests {
     /// With `standard_conforming_strings` off at the server, a backslash
@@ -15,7 +17,7 @@ import WorkOS
         try await owner.execute(PostgresQuery(unsafeSQL: """
             DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET standard_conforming_strings = off', current_database()); END $$
             """))
-        let connection = try await PostgresConnection.connect(conninfo, logger: testLogger)
+        let connection = try await PostgresConnection.connect(conninfo, logger: quietLogger)
         #expect(try await connection.query("SHOW standard_conforming_strings")[0].decode(String.self, "standard_conforming_strings") == "on")
 
         let hostile = #"x\'; DROP TABLE workos_dsync.email_history; --"#
@@ -30,7 +32,7 @@ import WorkOS
         try await connection.execute("""
             INSERT INTO workos_dsync.role_mappings (directory_id, group_idp_id, role) VALUES (\(hostile), \(group.idpID), 'admin')
             """)
-        let store = SyncStore(connection: connection, logger: testLogger)
+        let store = SyncStore(connection: connection, logger: quietLogger)
         #expect(try await store.tryLock(directoryID: hostile))
         func sync(_ listed: [DirectoryUser]) async throws -> AppliedRun {
             let listing = PreparedListing(DirectorySnapshot(

@@ -1,19 +1,15 @@
 import Foundation
 import Logging
+import PostgresTestSupport
 import Store
 import Synchronization
-
-let testLogger: Logger = {
-    var logger = Logger(label: "workos-dsync.store-tests")
-    logger.logLevel = .warning
-    return logger
-}()
+import TestHelpers
 
 /// A fresh database (throwaway server or `DATABASE_URL`), migrated or not.
 func freshDatabase(_ name: String, migrated: Bool = true) async throws -> (conninfo: String, connection: PostgresConnection) {
-    let conninfo = try await TestDatabase.create(name, logger: testLogger)
-    let connection = try await PostgresConnection.connect(conninfo, logger: testLogger)
-    if migrated { _ = try await Migrator.apply(on: connection, logger: testLogger) }
+    let conninfo = try await TestDatabase.create(name, logger: quietLogger)
+    let connection = try await PostgresConnection.connect(conninfo, logger: quietLogger)
+    if migrated { _ = try await Migrator.apply(on: connection, logger: quietLogger) }
     return (conninfo, connection)
 }
 
@@ -65,17 +61,6 @@ func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
     } catch {
         return error
     }
-}
-
-/// Waits until `condition` holds (polling), or throws after `timeout` seconds.
-func eventually(timeout: Double = 30, _ condition: () async throws -> Bool) async throws {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    struct Timeout: Error {}
-    throw Timeout()
 }
 
 /// A value shared between tasks under a lock.

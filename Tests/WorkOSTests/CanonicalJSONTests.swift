@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 /// `JSONValue.canonicalText` is written out by hand for speed; fingerprints

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 
 /// The client's paging, retry and error rules, against a scripted transport.
 @Suite struct ClientPaginationTests {

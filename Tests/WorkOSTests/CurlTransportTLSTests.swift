@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestHelpers
 import Testing
 import WorkOS
 import WorkOSSimulator

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkOS
+import WorkOSModel
 
 /// One bad record never fails its page: text faults are repaired, numbers
 /// read as text, and what still cannot be used is quarantined by its id.

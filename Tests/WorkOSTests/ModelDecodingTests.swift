@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkOS
+import WorkOSModel
 
 @Suite struct ModelDecodingTests {
     @Test func timestampsWithSpaceAndNoZoneReadAsUTC() throws {

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import Testing
 import WorkOS
+import WorkOSModel
 
 /// Tolerant decoding of records, safe summaries of error bodies, and the key never shown.
 @Suite struct ResponseDecodingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WorkOS
+import WorkOSModel
 
 /// Snapshot rules that need listings no honest server sends: conflicting
 /// duplicates, members missing from the user listing, foreign records.

@@ -52,11 +52,3 @@ func userPage(_ ids: [String], after: String?, directory: String = "directory_1"
     let cursor = after.map { "\"\($0)\"" } ?? "null"
     return #"{"object":"list","data":[\#(users.joined(separator: ","))],"list_metadata":{"before":null,"after":\#(cursor)}}"#
 }
-
-extension Logger {
-    /// A logger that drops everything (set `WORKOS_TEST_LOG=1` to see the client's logs).
-    static var quiet: Logger {
-        if ProcessInfo.processInfo.environment["WORKOS_TEST_LOG"] != nil { return Logger(label: "workos-test") }
-        return Logger(label: "workos-test", factory: { _ in SwiftLogNoOpLogHandler() })
-    }
-}

@@ -1,6 +1,8 @@
 import Foundation
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 extension LoopbackSimulatorTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 public import Logging
+import Store
 import Synchronization
 
 /// A disposable PostgreSQL server for tests and the demo: `initdb` into a

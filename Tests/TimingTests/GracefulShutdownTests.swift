@@ -2,6 +2,8 @@ import Daemon
 import Foundation
 import Reconciler
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOS
 import WorkOSSimulator

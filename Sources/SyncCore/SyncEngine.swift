@@ -3,6 +3,7 @@ public import Logging
 public import Reconciler
 public import Store
 public import WorkOS
+public import WorkOSModel
 
 /// One reconciliation of every directory (or one): list, fetch a complete
 /// snapshot, plan, and apply under the directory's advisory-lock lease.

@@ -1,7 +1,7 @@
 import Foundation
 public import Reconciler
 import Store
-import WorkOS
+import WorkOSModel
 
 /// A plan in words, the same lines for `plan` ("would disable …") and for an
 /// applied run ("disabled …"), and as JSON for `plan --format json`.

@@ -8,5 +8,5 @@ public final class SettingsBox: Sendable {
 
     public var current: Settings { value.withLock { $0 } }
 
-    func replace(_ settings: Settings) { value.withLock { $0 = settings } }
+    package func replace(_ settings: Settings) { value.withLock { $0 = settings } }
 }

@@ -1,6 +1,9 @@
 import Daemon
 import Foundation
+import PostgresTestSupport
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOSSimulator
 

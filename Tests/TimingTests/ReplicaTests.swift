@@ -2,6 +2,8 @@ import Daemon
 import Foundation
 import Glibc
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOSSimulator
 
@@ -64,7 +66,7 @@ import WorkOSSimulator
     }
 
     @Test func twoReplicasNeverApplyOneDirectoryAtOnceAndTheSurvivorTakesOver() async throws {
-        let binary = try daemonBinary()
+        let binary = try builtBinary()
         let harness = try await DaemonHarness.make(directories: 4, users: 200, groups: 4, latency: .milliseconds(2))
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("replicas-\(UUID().uuidString).yaml")
         try """

@@ -2,29 +2,17 @@ import Daemon
 import Foundation
 import Reconciler
 import Store
+import SyncCore
+import TestHelpers
 import Testing
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 /// The process killed (SIGKILL) at random points during `sync --once`
 /// always leaves each directory at a run boundary: the database matches
 /// either the listing before the churn or the listing after it, never a mix.
 @Suite struct CrashTests {
-    /// The built `workos-dsync` executable: `WORKOS_DSYNC_BINARY`, or the
-    /// default debug build next to the package.
-    static func binary() throws -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["WORKOS_DSYNC_BINARY"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidate = root.appendingPathComponent(".build/debug/workos-dsync")
-        guard FileManager.default.isExecutableFile(atPath: candidate.path) else {
-            throw CrashTestError(description: "build the executable first (swift build --build-tests) or set WORKOS_DSYNC_BINARY")
-        }
-        return candidate
-    }
-
-    struct CrashTestError: Error, CustomStringConvertible { var description: String }
-
     static let guardOff = SafetyPolicy(minUsers: 100_000, fraction: 1)
 
     func isAtBoundary(_ harness: Harness, of snapshot: DirectorySnapshot) async throws -> Bool {
@@ -63,7 +51,7 @@ import WorkOSSimulator
     }
 
     @Test func killedAtRandomPointsTheDatabaseStaysAtARunBoundary() async throws {
-        let binary = try Self.binary()
+        let binary = try builtBinary()
         // The guard off, here and in the killed processes' config: this test is about run
         // boundaries, and when most runs are killed the deletions of 24 churns add up to
         // more than the guard's 10 % (a held plan is no boundary of either listing).

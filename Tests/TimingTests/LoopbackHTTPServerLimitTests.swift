@@ -1,22 +1,13 @@
 import Foundation
 import Glibc
 import LoopbackHTTP
+import TestHelpers
 import Testing
 
 /// The limits that keep clients from tying the server up (connection cap,
 /// request and answer deadlines), over real sockets. Measures time: run it on
 /// an otherwise idle machine.
 @Suite(.serialized) struct LoopbackHTTPServerLimitTests {
-    /// Polls `condition` every 10 ms for up to 10 s; whether it held.
-    func eventually(_ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            usleep(10_000)
-        }
-        return condition()
-    }
-
     /// Whether `fd` has something to read (or was closed) within `milliseconds`.
     func readable(_ fd: Int32, milliseconds: Int32) -> Bool {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -45,7 +36,7 @@ import Testing
         #expect(slow.waitForClose())
         #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(6), "cut off after \(elapsed), deadline 1 s")
         #expect(served == 3)
-        #expect(eventually { server.openConnections == 0 })
+        #expect(blockingEventually { server.openConnections == 0 })
     }
 
     @Test func aClientThatDoesNotReadItsAnswerIsCutOff() throws {
@@ -55,9 +46,9 @@ import Testing
         let reader = try RawConnection(port: port)
         reader.send(target: "/big")
         // The answer is far larger than the socket buffers: the server's writes block until the deadline.
-        #expect(eventually { server.openConnections == 1 })
+        #expect(blockingEventually { server.openConnections == 1 })
         let started = ContinuousClock.now
-        #expect(eventually { server.openConnections == 0 })
+        #expect(blockingEventually { server.openConnections == 0 })
         #expect(ContinuousClock.now - started < .seconds(6))
     }
 
@@ -78,7 +69,7 @@ import Testing
         let port = try server.start()
         defer { server.stop() }
         var idle = try (0..<4).map { _ in try RawConnection(port: port, timeoutSeconds: 5) }
-        #expect(eventually { server.openConnections == 4 })
+        #expect(blockingEventually { server.openConnections == 4 })
         for _ in 0..<8 {
             let extra = try RawConnection(port: port, timeoutSeconds: 5)
             extra.send(target: "/")
@@ -90,7 +81,7 @@ import Testing
         }
         // An idle client leaves: its place serves the next request.
         idle.removeFirst()
-        #expect(eventually { server.openConnections == 3 })
+        #expect(blockingEventually { server.openConnections == 3 })
         #expect(try rawRequest(port: port, target: "/").response().text == "ok")
         withExtendedLifetime(idle) {}
     }

@@ -1,28 +1,29 @@
-import Daemon
-import Foundation
-import Logging
-import Reconciler
-import Store
-import WorkOS
-import WorkOSSimulator
+public import Daemon
+public import Foundation
+public import Logging
+import PostgresTestSupport
+public import Reconciler
+public import Store
+public import SyncCore
+public import WorkOS
+public import WorkOSSimulator
 
 /// A real PostgreSQL database (migrated) and the bundled WorkOS simulator on
 /// loopback, wired through the same `Runtime.connect` the commands use.
-struct Harness {
-    let simulator: WorkOSSimulator
-    let databaseURL: String
-    let runtime: Runtime
-    let logger: Logger
-    let settings: Settings
-    let pageSize: Int
+public struct Harness {
+    public let simulator: WorkOSSimulator
+    public let databaseURL: String
+    public let runtime: Runtime
+    public let logger: Logger
+    public let settings: Settings
+    public let pageSize: Int
 
-    static func start(
+    public static func start(
         users: Int = 20, groups: Int = 4, directories: Int = 1, deactivation: Deactivation = .delete,
         safety: SafetyPolicy = SafetyPolicy(), revokeSessionsSQL: String? = nil, pageSize: Int = 7, seed: UInt64 = 7,
         prepare: (PostgresConnection) async throws -> Void = { _ in }
     ) async throws -> Harness {
-        var logger = Logger(label: "e2e")
-        logger.logLevel = .warning
+        let logger = quietLogger
         let databaseURL = try await TestDatabase.create("e2e", logger: logger)
         let admin = try await PostgresConnection.connect(databaseURL, logger: logger)
         _ = try await Migrator.apply(on: admin, logger: logger)
@@ -55,7 +56,7 @@ struct Harness {
     }
 
     /// Runs `sql/roles.sql` on `connection` (connected as the owner).
-    static func createRoles(on connection: PostgresConnection) async throws {
+    public static func createRoles(on connection: PostgresConnection) async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = try String(contentsOf: root.appendingPathComponent("sql/roles.sql"), encoding: .utf8)
         do {
@@ -68,37 +69,37 @@ struct Harness {
     }
 
     /// A second replica: the same settings, its own WorkOS client and PostgreSQL session.
-    func replica() async throws -> Runtime {
+    public func replica() async throws -> Runtime {
         try await Self.connect(settings: settings, pageSize: pageSize, logger: logger)
     }
 
-    var directoryID: String { simulator.directoryIDs[0] }
+    public var directoryID: String { simulator.directoryIDs[0] }
 
     /// One `sync --once` cycle.
     @discardableResult
-    func sync(_ mode: SyncEngine.Mode = .apply) async throws -> [DirectoryReport] {
+    public func sync(_ mode: SyncEngine.Mode = .apply) async throws -> [DirectoryReport] {
         try await runtime.engine.reconcileAll(mode: mode)
     }
 
     /// A fresh read-only look at the database.
-    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+    public func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         try await runtime.store.connection.query(query)
     }
 
-    func count(_ query: PostgresQuery) async throws -> Int {
+    public func count(_ query: PostgresQuery) async throws -> Int {
         try await rows(query)[0].decode(Int.self, "count")
     }
 
     /// The account of a simulator user id, by its current WorkOS id.
-    func account(_ workosID: String) async throws -> PostgresRow? {
+    public func account(_ workosID: String) async throws -> PostgresRow? {
         try await rows("SELECT * FROM workos_dsync.directory_users WHERE workos_id = \(workosID)").first
     }
 
-    func activeUsers(in directoryID: String? = nil) -> [SimulatedUser] {
+    public func activeUsers(in directoryID: String? = nil) -> [SimulatedUser] {
         simulator.users(in: directoryID ?? self.directoryID).filter { $0.state == "active" }
     }
 
-    func stop() async {
+    public func stop() async {
         await runtime.close()
         simulator.stop()
     }

@@ -1,9 +1,12 @@
 import Foundation
 public import Logging
+import PostgresTestSupport
 import Reconciler
 import Store
+import SyncCore
 import Synchronization
 import WorkOS
+import WorkOSModel
 import WorkOSSimulator
 
 /// `workos-dsync demo`: a one-command tour of a directory user's whole life,

@@ -258,5 +258,10 @@ public struct SettingsError: Error, Sendable, Hashable, CustomStringConvertible 
     public var key: String
     public var problem: String
 
+    package init(key: String, problem: String) {
+        self.key = key
+        self.problem = problem
+    }
+
     public var description: String { "configuration error: \(key) \(problem)" }
 }

@@ -10,9 +10,9 @@ extension Event: WorkOSListable {}
 
 /// A directory user read only for its ids (membership listings need no more,
 /// and decoding a whole user costs an order of magnitude more).
-struct MemberReference: WorkOSListable {
-    var id: String
-    var directoryID: String
+package struct MemberReference: WorkOSListable {
+    package var id: String
+    package var directoryID: String
 
     private enum CodingKeys: String, CodingKey {
         case id
@@ -54,10 +54,10 @@ public struct ListPage<Item: WorkOSListable>: Sendable, Hashable {
 /// are ignored. On user pages one element that does not decode as a user
 /// does not fail the page: it is quarantined by its id (nil when it has
 /// none), and the rest of the page is kept.
-struct ListEnvelope<Item: Decodable>: Decodable {
-    var data: [Item]
-    var after: String?
-    var quarantined: [QuarantinedRecord] = []
+package struct ListEnvelope<Item: Decodable>: Decodable {
+    package var data: [Item]
+    package var after: String?
+    package var quarantined: [QuarantinedRecord] = []
 
     private enum CodingKeys: String, CodingKey {
         case data
@@ -68,7 +68,7 @@ struct ListEnvelope<Item: Decodable>: Decodable {
         case after
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if Item.self is DirectoryUser.Type {
             data = []

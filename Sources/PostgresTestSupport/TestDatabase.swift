@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import Store
 import Synchronization
 
 /// Fresh, empty databases for tests (and the demo).

@@ -22,7 +22,8 @@ public struct DirectorySnapshot: Sendable, Hashable {
     /// account with such an id was seen, so it is not disabled as missing.
     public var unlistedMemberIDs: Set<String>
 
-    public init(
+    /// `package`: only the client's complete listing (and tests) make one.
+    package init(
         directory: Directory, users: [DirectoryUser], groups: [DirectoryGroup],
         memberships: [String: [String]], pagesFetched: Int = 0, quarantined: [QuarantinedRecord] = [],
         unlistedMemberIDs: Set<String> = []

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Short, safe descriptions of response bodies for error reports.
 ///
@@ -6,10 +6,10 @@ import Foundation
 /// JSON string (`"Ratelimited"`), a proxy's HTML, or nothing. Only the
 /// server's own message is kept, capped, on one line; HTML and other text are
 /// reduced to their kind and size.
-enum ErrorBodySummary {
-    static let maxLength = 160
+package enum ErrorBodySummary {
+    package static let maxLength = 160
 
-    static func summarize(_ body: Data) -> String {
+    package static func summarize(_ body: Data) -> String {
         let trimmed = body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         guard let first = trimmed.first else { return "empty body" }
         if first == UInt8(ascii: "<") { return "HTML body (\(body.count) bytes)" }
@@ -37,7 +37,7 @@ enum ErrorBodySummary {
 
     /// Whether a body that failed to decode looks cut off: it opens a JSON
     /// object or array but does not close it.
-    static func looksTruncated(_ body: Data) -> Bool {
+    package static func looksTruncated(_ body: Data) -> Bool {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         guard let first = body.first(where: { !isSpace($0) }) else { return false }
         let last = body.last(where: { !isSpace($0) })
@@ -49,7 +49,7 @@ enum ErrorBodySummary {
     }
 
     /// A decoding error as a path and a reason, without any value from the body.
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "undecodable JSON" }
         func path(_ context: DecodingError.Context) -> String {
             let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
@@ -64,7 +64,7 @@ enum ErrorBodySummary {
         }
     }
 
-    static func cap(_ text: String) -> String {
+    package static func cap(_ text: String) -> String {
         let flat = String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 }.filter { !$0.unicodeScalars.contains { $0.properties.generalCategory == .control } })
         return flat.count > maxLength ? String(flat.prefix(maxLength)) + "…" : flat
     }

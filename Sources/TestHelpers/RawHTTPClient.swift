@@ -1,9 +1,9 @@
-import Foundation
+public import Foundation
 import Glibc
 import LoopbackHTTP
 
 /// What came back on the wire for one request.
-enum RawOutcome {
+public enum RawOutcome {
     case response(RawResponse)
     /// The head declared `declared` body bytes, the connection ended after `received`.
     case truncated(status: Int, declared: Int, received: Int)
@@ -16,39 +16,41 @@ enum RawOutcome {
 }
 
 /// A complete HTTP response.
-struct RawResponse {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct RawResponse {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 
     /// The body as a JSON object (fails the caller's expectations when it is not one).
-    var object: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) as? [String: Any]) ?? [:] }
+    public var object: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])) as? [String: Any]) ?? [:] }
 
     /// `data` of a list envelope.
-    var data: [[String: Any]] { object["data"] as? [[String: Any]] ?? [] }
+    public var data: [[String: Any]] { object["data"] as? [[String: Any]] ?? [] }
 
     /// `list_metadata.after` (nil when null or absent).
-    var after: String? { (object["list_metadata"] as? [String: Any])?["after"] as? String }
-    var before: String? { (object["list_metadata"] as? [String: Any])?["before"] as? String }
+    public var after: String? { (object["list_metadata"] as? [String: Any])?["after"] as? String }
+    public var before: String? { (object["list_metadata"] as? [String: Any])?["before"] as? String }
 }
 
-struct RawHTTPError: Error, CustomStringConvertible {
-    var description: String
+public struct RawHTTPError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(description: String) { self.description = description }
 }
 
 /// A blocking HTTP/1.1 client over one TCP connection, for tests that need to see the bytes.
-final class RawConnection {
-    let fd: Int32
+public final class RawConnection {
+    public let fd: Int32
     private var buffer: [UInt8] = []
 
     /// Connects to `host` (an IPv4 or IPv6 literal) on `port`.
-    init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int = 10) throws {
+    public init(host: String = "127.0.0.1", port: Int, timeoutSeconds: Int = 10) throws {
         guard let address = SocketAddress(host: host, port: port) else { throw RawHTTPError(description: "not an address: \(host)") }
         fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError(description: "socket failed") }
@@ -65,7 +67,7 @@ final class RawConnection {
 
     /// Whether every byte went out (false once the peer closed or reset the connection).
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -76,7 +78,7 @@ final class RawConnection {
     }
 
     @discardableResult
-    func send(
+    public func send(
         method: String = "GET", target: String, headers: [(String, String)] = [], body: [UInt8] = []
     ) -> Bool {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -87,7 +89,7 @@ final class RawConnection {
     }
 
     /// Reads one response; `.closed` / `.reset` / `.truncated` describe a broken one.
-    func readResponse() -> RawOutcome {
+    public func readResponse() -> RawOutcome {
         var headEnd: Int?
         while headEnd == nil {
             headEnd = findHeadEnd()
@@ -122,7 +124,7 @@ final class RawConnection {
     }
 
     /// True when the server closed the connection (EOF or reset) within the receive timeout.
-    func waitForClose() -> Bool {
+    public func waitForClose() -> Bool {
         while true {
             switch fill() {
             case .data: continue
@@ -160,19 +162,43 @@ final class RawConnection {
 }
 
 /// One request on a fresh connection.
-func rawRequest(
+public func rawRequest(
     host: String = "127.0.0.1", port: Int, method: String = "GET", target: String, headers: [(String, String)] = [],
-    body: [UInt8] = []
+    body: [UInt8] = [], timeoutSeconds: Int = 10
 ) throws -> RawOutcome {
-    let connection = try RawConnection(host: host, port: port)
+    let connection = try RawConnection(host: host, port: port, timeoutSeconds: timeoutSeconds)
     connection.send(method: method, target: target, headers: headers, body: body)
     return connection.readResponse()
 }
 
 extension RawOutcome {
     /// The complete response, or a thrown description of what happened instead.
-    func response() throws -> RawResponse {
+    public func response() throws -> RawResponse {
         if case .response(let response) = self { return response }
         throw RawHTTPError(description: "expected a complete response, got \(self)")
+    }
+}
+
+/// One HTTP/1.1 GET over a fresh loopback connection (`Connection: close`), on a thread of its own.
+/// `host` is an IPv4 or IPv6 literal.
+public func httpGet(host: String = "127.0.0.1", port: Int, path: String) async throws -> (status: Int, body: String) {
+    try await httpRequest(host: host, port: port, method: "GET", path: path)
+}
+
+/// One HTTP/1.1 request (a body goes with its `Content-Length`), as ``httpGet(host:port:path:)``.
+public func httpRequest(
+    host: String = "127.0.0.1", port: Int, method: String, path: String, body: [UInt8] = []
+) async throws -> (status: Int, body: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result {
+                let response = try rawRequest(
+                    host: host, port: port, method: method, target: path, headers: [("Connection", "close")], body: body,
+                    timeoutSeconds: 15
+                ).response()
+                return (response.status, response.text)
+            })
+        }
+        thread.start()
     }
 }

@@ -7,12 +7,12 @@ import LoopbackHTTP
 /// `localhost` (127.0.0.1), or `*` or nothing (0.0.0.0); PORT is 0...65535
 /// (0: any free one). No other name is resolved: what this accepts is exactly
 /// what the listener can be asked to bind.
-struct ListenAddress: Equatable {
-    var host: String
-    var port: Int
+package struct ListenAddress: Equatable {
+    package var host: String
+    package var port: Int
 
     /// Parses `text`; the error names `key`, the setting or option it came from.
-    init(_ text: String, key: String) throws(SettingsError) {
+    package init(_ text: String, key: String) throws(SettingsError) {
         let wrong = SettingsError(
             key: key, problem: "must be HOST:PORT with an IP address, e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464 or [::]:9464 (got \"\(text)\")")
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { throw wrong }
