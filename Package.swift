@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "SyncCore", "WorkOSModel", "WorkOS", "Reconciler", "Store", "LoopbackHTTP", "CMalloc",
+                "SyncCore", "WorkOSModel", "WorkOS", "Reconciler", "Store", "LoopbackHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "workos-dsync",
             dependencies: [
-                "WorkOSModel", "WorkOS", "WorkOSSimulator", "Reconciler", "Store", "SyncCore", "Daemon", "Demo",
+                "WorkOSModel", "WorkOSSimulator", "Reconciler", "Store", "SyncCore", "Daemon", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
