@@ -126,6 +126,7 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "PostgresTestSupport", "Reconciler", "WorkOSModel", "WorkOS", "TestHelpers"]
         ),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "Reconciler", "WorkOSModel", "WorkOS"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: [
