@@ -75,7 +75,14 @@ let package = Package(
             ],
             path: "Benchmarks/dsync-bench"
         ),
-        .testTarget(name: "WorkOSTests", dependencies: ["WorkOS", "WorkOSSimulator", "LoopbackHTTP"]),
+        .testTarget(
+            name: "WorkOSTests",
+            dependencies: [
+                "WorkOS", "WorkOSSimulator", "LoopbackHTTP",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP"]),
         .testTarget(
             name: "ReconcilerTests",
