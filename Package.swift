@@ -112,7 +112,12 @@ let package = Package(
             dependencies: runModules + [.product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
-            name: "WorkOSTests", dependencies: ["WorkOSModel", "WorkOS", "WorkOSSimulator", "LoopbackHTTP", "TestHelpers"]
+            name: "WorkOSTests",
+            dependencies: [
+                "WorkOSModel", "WorkOS", "WorkOSSimulator", "LoopbackHTTP", "TestHelpers",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(name: "WorkOSSimulatorTests", dependencies: ["WorkOSSimulator", "LoopbackHTTP", "TestHelpers"]),
         .testTarget(

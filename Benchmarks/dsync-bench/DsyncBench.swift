@@ -82,14 +82,8 @@ struct DsyncBench: AsyncParsableCommand {
                 })
             },
             logger: logger)
-        let results: BenchResults
-        do {
-            results = try await orchestrator.run()
-        } catch {
-            // Interrupted: the run failed because the handler stopped its server; it exits when done.
-            await TerminationSignals.waitForHandlerAfterSignal()
-            throw error
-        }
+        // Interrupted, it stops its throwaway PostgreSQL and exits 128 + the signal.
+        let results = try await orchestrator.run()
         print(ReportFormatter.text(results))
         if let json {
             let encoder = JSONEncoder()

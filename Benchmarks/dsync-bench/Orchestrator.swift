@@ -22,23 +22,22 @@ struct Orchestrator {
         defer { postgres.stop() }
         // Interrupted (Ctrl-C, SIGTERM): the throwaway server must not outlive the bench, or its
         // leftover work skews the next run's figures.
-        let signals = TerminationSignals.handle(label: "dsync-bench.signals") { [logger] number in
+        return try await TerminationSignals.exitingAfterCleanUp(onSignal: { [logger] number in
             logger.error("interrupted: stopping the throwaway PostgreSQL", metadata: ["signal": "\(number)"])
             postgres.stop()
-            exit(128 + number)
+        }) {
+            var results = BenchResults.new(command: CommandLine.arguments)
+            for size in sizes {
+                results.rows += try await runSize(size, postgres: postgres)
+            }
+            if wanted(.throttled) { results.rows.append(try await runThrottled(postgres: postgres)) }
+            if let users = manyDirectoriesUsers, wanted(.manyDirectories) {
+                results.rows.append(try await runManyDirectories(users: users, postgres: postgres))
+            }
+            results.loadAverageAtEnd = BenchResults.loadAverage()
+            results.evaluateTargets()
+            return results
         }
-        defer { signals.forEach { $0.cancel() } }
-        var results = BenchResults.new(command: CommandLine.arguments)
-        for size in sizes {
-            results.rows += try await runSize(size, postgres: postgres)
-        }
-        if wanted(.throttled) { results.rows.append(try await runThrottled(postgres: postgres)) }
-        if let users = manyDirectoriesUsers, wanted(.manyDirectories) {
-            results.rows.append(try await runManyDirectories(users: users, postgres: postgres))
-        }
-        results.loadAverageAtEnd = BenchResults.loadAverage()
-        results.evaluateTargets()
-        return results
     }
 
     /// Groups per directory for a size: one per 200 users, at least 10.

@@ -10,9 +10,10 @@ import WorkOSModel
 
 /// The scheduling loop: lists directories every `sync.interval`, reconciles
 /// each directory every `sync.interval` (±10 % jitter), at most
-/// `sync.concurrency` at once, backs off after failures (see ``RunTiming``),
-/// and sends the systemd watchdog ping from the loop itself, so a wedged
-/// loop stops petting and systemd restarts the process.
+/// `sync.concurrency` at once, backs off after failures, and sends the
+/// systemd watchdog ping from the loop itself, so a wedged loop stops petting
+/// and systemd restarts the process. What is due, what may start and how
+/// long to wait are decided by a ``SchedulePlan``; the loop executes them.
 ///
 /// Replicas need nothing more: each run takes the directory's advisory-lock
 /// lease, and a directory another replica holds is `skipped` (no run row).
@@ -36,16 +37,6 @@ public final class Scheduler: Service, Sendable {
             self.backoffBase = backoffBase
             self.shutdownGrace = shutdownGrace
         }
-    }
-
-    /// One directory as the loop tracks it.
-    struct Entry {
-        var directory: Directory
-        /// Known to the database but no longer listed by WorkOS.
-        var vanished: Bool
-        var nextDue: ContinuousClock.Instant
-        var failures = 0
-        var running = false
     }
 
     enum Event: Sendable {
@@ -101,18 +92,17 @@ public final class Scheduler: Service, Sendable {
     private func loop() async {
         let clock = ContinuousClock()
         let tick = notifier.watchdogInterval.map { min(configuration.tick, $0 / 2) } ?? configuration.tick
-        var entries: [String: Entry] = [:]
+        let initial = settings.current
+        // The decisions (what is due, backoff, concurrency) are the plan's; this loop executes them.
+        var plan = SchedulePlan(
+            interval: initial.interval, concurrency: workers.count, backoffBase: configuration.backoffBase,
+            selection: initial.directories, now: clock.now)
         var idle = Array(workers.indices.reversed())
-        var inFlight = 0
-        var listingInFlight = false
-        var listingDue = clock.now
-        var listingFailures = 0
         var lastPet: ContinuousClock.Instant?
         var shutdownSince: ContinuousClock.Instant?
         var cancelled = false
-        var interval = settings.current.interval
         logger.info("scheduler started", metadata: [
-            "sync.interval": "\(DurationText.format(interval))", "sync.concurrency": "\(workers.count)",
+            "sync.interval": "\(DurationText.format(plan.interval))", "sync.concurrency": "\(workers.count)",
         ])
 
         await withTaskGroup(of: Event.self) { group in
@@ -121,39 +111,42 @@ public final class Scheduler: Service, Sendable {
             loop: while let event = await group.next() {
                 let now = clock.now
                 let current = settings.current
+                if current.interval != plan.interval || current.directories != plan.selection {
+                    // A reload: nobody waits longer than the new interval; deselected directories are forgotten.
+                    let dropped = plan.reload(interval: current.interval, selection: current.directories, at: now, random: random)
+                    for id in dropped {
+                        logger.info("directory left out of sync.directories; no longer scheduled", metadata: ["directory.id": "\(id)"])
+                    }
+                }
                 switch event {
                 case .tick:
                     ticking = false
                 case .listed(let result):
-                    listingInFlight = false
                     switch result {
                     case .success(let listing):
-                        listingFailures = 0
-                        listingDue = now + current.interval
-                        apply(listing, to: &entries, settings: current, now: now)
+                        let changes = plan.listingSucceeded(listed: listing.listed, known: listing.known, at: now)
+                        for directory in changes.pickedUp {
+                            metrics.register(directory: directory.id)
+                            logger.info("directory picked up", metadata: [
+                                "directory.id": "\(directory.id)", "directory.state": "\(directory.state.rawValue)",
+                            ])
+                        }
+                        for directory in changes.vanished {
+                            metrics.register(directory: directory.id)
+                            logger.warning("directory vanished from the WorkOS listing", metadata: ["directory.id": "\(directory.id)"])
+                        }
                     case .failure(let error):
-                        listingFailures += 1
-                        let delay = RunTiming.delay(
-                            failures: listingFailures, interval: current.interval, base: configuration.backoffBase, random: random())
-                        listingDue = now + delay
+                        let delay = plan.listingFailed(at: now, random: random())
                         logger.error("cannot list directories; nothing touched, retrying", metadata: [
                             "error": "\(error)", "retry_in": "\(DurationText.format(delay))",
                         ])
                     }
                 case .finished(let worker, let report, let gauges):
                     idle.append(worker)
-                    inFlight -= 1
                     metrics.record(report)
                     if let gauges { metrics.update(directory: report.directory.id, gauges: gauges) }
-                    let id = report.directory.id
-                    if var entry = entries[id] {
-                        entry.running = false
-                        entry.failures = report.outcome == .failed ? entry.failures + 1 : 0
-                        entry.nextDue = now + RunTiming.delay(
-                            failures: entry.failures, interval: current.interval, base: configuration.backoffBase, random: random())
-                        entries[id] = entry
-                    }
-                    publishStatus(report, entries: entries)
+                    plan.finished(report.directory.id, failed: report.outcome == .failed, at: now, random: random())
+                    publishStatus(report, plan: plan)
                 }
 
                 // The watchdog ping comes from here: only a loop that turns pets.
@@ -166,9 +159,9 @@ public final class Scheduler: Service, Sendable {
                     if shutdownSince == nil {
                         shutdownSince = now
                         notifier.send("STOPPING=1")
-                        logger.notice("shutting down: no new runs; waiting for runs in flight", metadata: ["in_flight": "\(inFlight)"])
+                        logger.notice("shutting down: no new runs; waiting for runs in flight", metadata: ["in_flight": "\(plan.running)"])
                     }
-                    if inFlight == 0 && !listingInFlight { break loop }
+                    if plan.running == 0 && !plan.listingInFlight { break loop }
                     if !cancelled, let since = shutdownSince, now - since >= configuration.shutdownGrace || Task.isCancelled {
                         logger.warning("runs still in flight after the shutdown grace; cancelling them (a transaction commits or rolls back whole)")
                         group.cancelAll()
@@ -181,17 +174,7 @@ public final class Scheduler: Service, Sendable {
                     continue
                 }
 
-                if current.interval != interval {
-                    // A reload shortened (or lengthened) the interval: nobody waits longer than the new one.
-                    interval = current.interval
-                    for (id, entry) in entries where !entry.running {
-                        entries[id]?.nextDue = min(entry.nextDue, now + RunTiming.jittered(interval, random: random()))
-                    }
-                    listingDue = min(listingDue, now + interval)
-                }
-
-                if !listingInFlight && now >= listingDue {
-                    listingInFlight = true
+                if plan.startListingIfDue(at: now) {
                     group.addTask { [client, control] in
                         do {
                             let listed = try await client.listDirectories()
@@ -203,15 +186,12 @@ public final class Scheduler: Service, Sendable {
                     }
                 }
 
-                while !idle.isEmpty {
-                    let due = entries.values.filter { !$0.running && $0.nextDue <= now }.min { $0.nextDue < $1.nextDue }
-                    guard let due else { break }
+                for entry in plan.startDue(at: now) {
+                    // The plan starts at most `concurrency` (= workers.count) at once: a lane is free.
                     let worker = idle.removeLast()
-                    entries[due.directory.id]?.running = true
-                    inFlight += 1
                     let runner = workers[worker]
-                    let directory = due.directory
-                    let vanished = due.vanished
+                    let directory = entry.directory
+                    let vanished = entry.vanished
                     group.addTask { [settings] in
                         let (report, gauges) = await runner.run(directory, vanished: vanished, settings: settings.current)
                         return .finished(worker: worker, report: report, gauges: gauges)
@@ -219,7 +199,9 @@ public final class Scheduler: Service, Sendable {
                 }
 
                 if !ticking {
-                    group.addTask { try? await Task.sleep(for: tick); return .tick }
+                    // Until the next directory or listing is due, at most one tick (the watchdog, shutdown, reloads).
+                    let pause = max(plan.sleep(at: clock.now, atMost: tick), .milliseconds(1))
+                    group.addTask { try? await Task.sleep(for: pause); return .tick }
                     ticking = true
                 }
             }
@@ -228,44 +210,10 @@ public final class Scheduler: Service, Sendable {
         logger.notice("scheduler stopped")
     }
 
-    /// Merges a listing into the tracked directories: new ones are due now,
-    /// vanished ones go through the engine's removal path, out-of-scope ones are dropped.
-    private func apply(_ listing: Listing, to entries: inout [String: Entry], settings: Settings, now: ContinuousClock.Instant) {
-        func selected(_ id: String) -> Bool { settings.directories.isEmpty || settings.directories.contains(id) }
-        let listed = listing.listed.filter { selected($0.id) }
-        let listedIDs = Set(listed.map(\.id))
-        var keep: Set<String> = []
-        for directory in listed {
-            keep.insert(directory.id)
-            if var entry = entries[directory.id] {
-                entry.directory = directory
-                entry.vanished = false
-                entries[directory.id] = entry
-            } else {
-                metrics.register(directory: directory.id)
-                entries[directory.id] = Entry(directory: directory, vanished: false, nextDue: now)
-                logger.info("directory picked up", metadata: ["directory.id": "\(directory.id)", "directory.state": "\(directory.state.rawValue)"])
-            }
-        }
-        for directory in listing.known where !listedIDs.contains(directory.id) && selected(directory.id) {
-            keep.insert(directory.id)
-            if entries[directory.id]?.vanished != true {
-                metrics.register(directory: directory.id)
-                let running = entries[directory.id]?.running ?? false
-                entries[directory.id] = Entry(directory: directory, vanished: true, nextDue: now, running: running)
-                logger.warning("directory vanished from the WorkOS listing", metadata: ["directory.id": "\(directory.id)"])
-            }
-        }
-        for (id, entry) in entries where !keep.contains(id) && !entry.running {
-            entries[id] = nil
-        }
-    }
-
-    private func publishStatus(_ report: DirectoryReport, entries: [String: Entry]) {
-        let failing = entries.values.filter { $0.failures > 0 }.count
+    private func publishStatus(_ report: DirectoryReport, plan: SchedulePlan<ContinuousClock.Instant>) {
         var line = "last run: \(report.directory.id) \(report.outcome.rawValue)"
         if let summary = report.summary, report.outcome == .applied || report.outcome == .held { line += " (\(summary.line))" }
-        line += "; \(entries.count) directories, \(failing) failing"
+        line += "; \(plan.entries.count) directories, \(plan.failing) failing"
         lastStatus.withLock { $0 = line }
         notifier.send("STATUS=\(line)")
     }

@@ -1,4 +1,5 @@
-/// The mass-disable guard and the other rules that decide when disables are held.
+/// The mass-disable guard, and the index of every rule that can hold or skip
+/// a run's disables.
 ///
 /// Disables are held (creates and updates still apply) when they exceed
 /// `max(minUsers, fraction × active accounts)`, when they exceed the absolute
@@ -8,6 +9,45 @@
 /// A directory that vanished from `GET /directories` is held under
 /// `onDirectoryRemoved: .hold`, and under `.disable` still goes through the
 /// threshold (a wrong API key makes every directory vanish at once).
+///
+/// Every rule that can hold or skip disables, in the order a run meets them,
+/// with the file that enforces it:
+/// 1. Directory state: a directory that is not `linked` is not listed at
+///    all; the run is `skipped` and nobody is disabled
+///    (`DirectoryState.isHealthy` in `Sources/WorkOSModel/DirectoryState.swift`,
+///    checked by `SyncEngine.reconcile` in `Sources/SyncCore/SyncEngine.swift`).
+/// 2. Completeness of the listing: disables need a `DirectorySnapshot`,
+///    which exists only when every page of users, groups and memberships
+///    arrived; any failure fails the run with nothing applied
+///    (`WorkOSClient.snapshot(of:)` in `Sources/WorkOS/WorkOSClient+Snapshot.swift`,
+///    the cursor, empty-page and page-ceiling checks in
+///    `Sources/WorkOS/PageSequence.swift`, the proof type in
+///    `Sources/WorkOSModel/DirectorySnapshot.swift`).
+/// 3. Consistency: a group of another directory fails the plan
+///    (`PlanningError.foreignObject`, `Planner.checkConsistency` in
+///    `Sources/Reconciler/Planner.swift`); a user of another directory or
+///    with a shared `idp_id` is quarantined and its account neither updated
+///    nor disabled (`Quarantine.protects`/`skips` in
+///    `Sources/Reconciler/Quarantine.swift`).
+/// 4. A record without any usable id: every `missing` disable of the run is
+///    withheld, since the missing account may be that record's person
+///    (`Quarantine.holdsMissingDisables` in `Sources/Reconciler/Quarantine.swift`,
+///    counted as `Plan.missingDisablesWithheld` by `Sources/Reconciler/Planner.swift`).
+/// 5. The mass-disable guard and the empty listing: ``verdict(disables:activeAccounts:listedUsers:)``
+///    here, applied by `Planner.plan` in `Sources/Reconciler/Planner.swift`;
+///    explicit deactivations it spares (``sparesDeactivations(_:activeAccounts:)``,
+///    `Plan.sparedFromHold` in `Sources/Reconciler/Plan.swift`).
+/// 6. The vanished directory: ``verdictForRemovedDirectory(disables:activeAccounts:)``
+///    here, applied by `Planner.planDirectoryRemoved` in `Sources/Reconciler/Planner.swift`.
+/// 7. Approval: held disables apply only through `Plan.approving(_:)`,
+///    which refuses a held plan the fresh listing outgrew (`StaleApproval`,
+///    `Sources/Reconciler/HeldPlan.swift`).
+/// 8. The lease: a directory another replica holds is not run (`skipped`,
+///    `SyncEngine.leased` in `Sources/SyncCore/SyncEngine.swift`), and an apply
+///    whose session no longer holds the directory's advisory lock writes
+///    nothing (`SyncStore.requireLease` in `Sources/Store/SyncStore.swift`,
+///    called by `SyncStore.apply` in `Sources/Store/SyncStore+Apply.swift`;
+///    `LeaseLost` in `Sources/Store/LeaseLost.swift`).
 public struct SafetyPolicy: Sendable, Hashable {
     /// What to do with the accounts of a directory that vanished from `GET /directories`.
     public enum DirectoryRemovedAction: String, Sendable, Hashable, Codable {

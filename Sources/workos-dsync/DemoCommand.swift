@@ -1,7 +1,6 @@
 import ArgumentParser
 import Daemon
 import Demo
-import Dispatch
 import Foundation
 import Glibc
 import Logging
@@ -38,23 +37,19 @@ struct DemoCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "workos-dsync.demo")
         logger.logLevel = .error
-        // Ctrl-C or SIGTERM: stop the throwaway PostgreSQL and the simulator before leaving.
-        let sources = TerminationSignals.handle(label: "workos-dsync.demo.signals") { number in
-            printError("\nworkos-dsync demo: interrupted; cleaning up.")
-            Demo.cleanUpNow()
-            fflush(nil)
-            Glibc.exit(128 + number)
-        }
-        defer { sources.forEach { $0.cancel() } }
         var configuration = Demo.Configuration()
         configuration.users = users
         configuration.seed = seed
+        // Ctrl-C or SIGTERM: stop the throwaway PostgreSQL and the simulator, then exit 128 + the signal (130, 143).
         do {
-            _ = try await Demo.run(configuration, logger: logger) { line in print(line) }
+            _ = try await TerminationSignals.exitingAfterCleanUp(onSignal: { _ in
+                printError("\nworkos-dsync demo: interrupted; cleaning up.")
+                Demo.cleanUpNow()
+                fflush(nil)
+            }) {
+                try await Demo.run(configuration, logger: logger) { line in print(line) }
+            }
         } catch {
-            // Interrupted: the tour failed because its server was stopped; the
-            // signal handler finishes the cleanup and exits 128 + the signal (130, 143).
-            await TerminationSignals.waitForHandlerAfterSignal()
             printError("workos-dsync demo failed: \(error)")
             throw ExitStatus.error.exitCode
         }

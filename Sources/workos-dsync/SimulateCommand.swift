@@ -1,9 +1,7 @@
 import ArgumentParser
 import Daemon
-import Dispatch
 import Foundation
 import Glibc
-import Synchronization
 import WorkOSSimulator
 
 /// `workos-dsync simulate`: serves the bundled WorkOS simulator until SIGINT or SIGTERM.
@@ -92,47 +90,9 @@ struct SimulateCommand: AsyncParsableCommand {
         let ready = "{\"ready\":true,\"base_url\":\(try json(baseURL.absoluteString)),"
             + "\"api_key\":\(try json(simulator.apiKey)),\"directories\":\(try json(simulator.directoryIDs))}\n"
         let line = Data(ready.utf8)
-        FileHandle.standardOutput.write(line)
-        let signal = await Self.waitForTerminationSignal()
+        // The ready line once the signals are trapped: a SIGTERM right after it is not lost.
+        let signal = await TerminationSignals.wait { FileHandle.standardOutput.write(line) }
         simulator.stop()
         FileHandle.standardError.write(Data("simulate: stopped on signal \(signal)\n".utf8))
-    }
-
-    /// Suspends until SIGINT or SIGTERM arrives; returns its number.
-    static func waitForTerminationSignal() async -> Int32 {
-        let latch = SignalLatch()
-        let sources = TerminationSignals.handle(label: "workos-dsync.simulate.signals") { latch.fire($0) }
-        let received = await withCheckedContinuation { latch.wait($0) }
-        for source in sources { source.cancel() }
-        return received
-    }
-}
-
-/// Hands the first signal to one waiting continuation, whichever comes first.
-private final class SignalLatch: Sendable {
-    private struct State {
-        var signal: Int32?
-        var waiter: CheckedContinuation<Int32, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func fire(_ number: Int32) {
-        let waiter = state.withLock { state -> CheckedContinuation<Int32, Never>? in
-            guard state.signal == nil else { return nil }
-            state.signal = number
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: number)
-    }
-
-    func wait(_ continuation: CheckedContinuation<Int32, Never>) {
-        let already = state.withLock { state -> Int32? in
-            if let signal = state.signal { return signal }
-            state.waiter = continuation
-            return nil
-        }
-        if let already { continuation.resume(returning: already) }
     }
 }

@@ -145,4 +145,34 @@ import WorkOSSimulator
         #expect(result.errors.contains("cannot start"))
         #expect(!result.errors.contains("s3cret-pw"))
     }
+
+    /// `simulate` prints its ready line only once SIGINT and SIGTERM are
+    /// trapped: a SIGTERM sent the moment the line arrives stops it cleanly
+    /// (exit 0, "stopped on signal 15"), never kills it by default action.
+    @Test func simulateStopsCleanlyOnASigtermSentAsSoonAsItIsReady() throws {
+        for _ in 1...3 {
+            let process = Process()
+            process.executableURL = try builtBinary()
+            process.arguments = ["simulate", "--port", "0", "--directories", "1", "--users", "3", "--groups", "1"]
+            let output = Pipe(), errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            // The ready line is one write: the first bytes end with its newline.
+            var ready = Data()
+            while !ready.contains(UInt8(ascii: "\n")) {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                ready += chunk
+            }
+            kill(process.processIdentifier, SIGTERM)
+            let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(String(decoding: ready, as: UTF8.self).hasPrefix("{\"ready\":true"))
+            #expect(process.terminationReason == .exit, "killed by the signal instead of handling it")
+            #expect(process.terminationStatus == 0, "\(errorText)")
+            #expect(errorText.contains("simulate: stopped on signal \(SIGTERM)"))
+        }
+    }
 }

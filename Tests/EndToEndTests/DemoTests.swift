@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SyncCore
 import Synchronization
+import TestHelpers
 import Testing
 
 /// The `demo` command's function, run in-process: it completes, its closing
@@ -67,6 +68,43 @@ import Testing
         #expect(output.contains { $0.hasPrefix("The demo stopped:") })
         #expect(!output.contains { $0.hasPrefix("8. A rehire") })
         #expect(!FileManager.default.fileExists(atPath: try Self.serverDirectory(in: output)))
+    }
+
+    /// The `demo` process on Ctrl-C: it stops its throwaway PostgreSQL and exits 130.
+    @Test func anInterruptedDemoExits130AndLeavesNoPostgreSQLBehind() throws {
+        let process = Process()
+        // Line-buffered standard output, so the set-up line arrives while the tour runs.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
+        process.arguments = ["-oL", try builtBinary().path, "demo"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["no_proxy"] = "127.0.0.1,localhost,::1"
+        process.environment = environment
+        let pipe = Pipe()
+        let received = Mutex("")
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            received.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func lines() -> [String] { received.withLock { $0 }.split(separator: "\n").map(String.init) }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !lines().contains(where: { $0.contains("throwaway server in ") }) && ContinuousClock.now < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let serverDirectory = try Self.serverDirectory(in: lines())
+        #expect(process.isRunning, "the tour ended before it was interrupted")
+        #expect(FileManager.default.fileExists(atPath: serverDirectory + "/data/postmaster.pid"))
+
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        pipe.fileHandleForReading.readabilityHandler = nil
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 128 + SIGINT)
+        #expect(!lines().contains { $0.hasPrefix("Summary") }, "interrupted before the end")
+        #expect(!FileManager.default.fileExists(atPath: serverDirectory))
     }
 
     /// The throwaway server's directory, as the tour's set-up line names it.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import TestHelpers
 import Testing
 import WorkOS
@@ -9,7 +10,7 @@ import WorkOSModel
 @Suite struct ClientPaginationTests {
     static func client(
         _ transport: ScriptedTransport, clock: VirtualClock = VirtualClock(), pageCeiling: Int = 100_000,
-        maxAttempts: Int = 8, metrics: RecordingMetrics = RecordingMetrics()
+        maxAttempts: Int = 8, metrics: TestMetrics = TestMetrics()
     ) -> WorkOSClient {
         WorkOSClient(
             configuration: .init(
@@ -105,20 +106,20 @@ import WorkOSModel
             }
         }
         let clock = VirtualClock()
-        let metrics = RecordingMetrics()
+        let metrics = TestMetrics()
         let ids = try await Self.collect(
             Self.client(transport, clock: clock, metrics: metrics).userPages(directoryID: "directory_1"))
         #expect(ids == ["u1"])
         let endpoint = ("endpoint", "directory_users")
-        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "transport")]) == 1)
-        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "503")]) == 1)
-        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "429")]) == 1)
-        #expect(metrics.counter("workos_dsync_api_requests_total", [endpoint, ("status", "200")]) == 1)
-        #expect(metrics.counter("workos_dsync_api_retries_total", [endpoint]) == 3)
-        #expect(metrics.counter("workos_dsync_api_rate_limited_total", [endpoint]) == 1)
+        #expect(try metrics.expectCounter("workos_dsync_api_requests_total", [endpoint, ("status", "transport")]).totalValue == 1)
+        #expect(try metrics.expectCounter("workos_dsync_api_requests_total", [endpoint, ("status", "503")]).totalValue == 1)
+        #expect(try metrics.expectCounter("workos_dsync_api_requests_total", [endpoint, ("status", "429")]).totalValue == 1)
+        #expect(try metrics.expectCounter("workos_dsync_api_requests_total", [endpoint, ("status", "200")]).totalValue == 1)
+        #expect(try metrics.expectCounter("workos_dsync_api_retries_total", [endpoint]).totalValue == 3)
+        #expect(try metrics.expectCounter("workos_dsync_api_rate_limited_total", [endpoint]).totalValue == 1)
         // Retry and rate-limit counters of every endpoint exist from the start, at zero.
-        #expect(metrics.counter("workos_dsync_api_retries_total", [("endpoint", "events")]) == 0)
-        #expect(metrics.counter("workos_dsync_api_rate_limited_total", [("endpoint", "portal_generate_link")]) == 0)
+        #expect(try metrics.expectCounter("workos_dsync_api_retries_total", [("endpoint", "events")]).totalValue == 0)
+        #expect(try metrics.expectCounter("workos_dsync_api_rate_limited_total", [("endpoint", "portal_generate_link")]).totalValue == 0)
         // random 0.5: 125 ms, 250 ms of jittered backoff, then Retry-After's 2 s exactly.
         #expect(clock.sleeps == [.milliseconds(125), .milliseconds(250), .seconds(2)])
     }

@@ -1,6 +1,6 @@
 import Foundation
+import InMemoryLogging
 import Logging
-import Synchronization
 import Testing
 import WorkOS
 import WorkOSModel
@@ -91,40 +91,19 @@ import WorkOSModel
         let transport = ScriptedTransport { _, index in
             index < 2 ? .json(#"{"message":"nope"}"#, status: 503) : .json("", status: 401)
         }
-        let sink = LogSink()
-        let logger = Logger(label: "capture") { _ in CapturingLogHandler(sink: sink) }
+        let logs = InMemoryLogHandler()
+        var logger = Logger(label: "capture") { _ in logs }
+        logger.logLevel = .trace
         let configuration = WorkOSClient.Configuration(
             baseURL: URL(string: "https://workos.test")!, apiKey: secret, requestsPerSecond: .infinity)
         let client = WorkOSClient(configuration: configuration, logger: logger, transport: transport, clock: VirtualClock())
         let error = await #expect(throws: WorkOSError.self) { _ = try await client.listDirectories() }
         #expect(error?.code == .unauthorized)
         #expect(!"\(configuration)".contains("sk_live"))
-        let logged = sink.lines
-        #expect(logged.count == 6)  // 3 responses at debug, 2 retry notices, 1 failure warning
+        // 3 responses at debug, 2 retry notices, 1 failure warning; the key in none of them.
+        #expect(logs.entries.map(\.level) == [.debug, .notice, .debug, .notice, .debug, .warning])
+        let logged = logs.entries.map { "\($0.message) \($0.metadata) \($0.error.map { "\($0)" } ?? "")" }
         #expect(logged.allSatisfy { !$0.contains("sk_live") })
         #expect(transport.requests.allSatisfy { $0.bearerToken == secret })
-    }
-}
-
-/// Keeps every log line (message and metadata) for assertions.
-final class LogSink: Sendable {
-    private let storage = Mutex<[String]>([])
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
-    var lines: [String] { storage.withLock { $0 } }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let sink: LogSink
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        sink.append("\(event.level) \(event.message) \(all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }
 }
