@@ -12,6 +12,7 @@ CREATE TABLE event_cursor (
     range_start     timestamptz,
     last_event_at   timestamptz,      -- created_at of the last applied event
     events_applied  bigint NOT NULL DEFAULT 0,
+    caught_up_at    timestamptz,      -- a poll last reached the end of the feed (written at most once a minute)
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 

@@ -24,7 +24,8 @@ public final class EventMetrics: Sendable {
     let held: Counter
     let fallbacks: Counter
 
-    public init(factory: any MetricsFactory) {
+    /// Without a factory the metrics go nowhere (tests, one-shot commands).
+    public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         var applied: [String: Counter] = [:]
         for type in DirectoryEvent.types {
             applied[type] = Counter(label: "workos_dsync_events_applied_total", dimensions: [("type", type)], factory: factory)

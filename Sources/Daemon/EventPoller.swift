@@ -35,9 +35,6 @@ public final class EventPoller: Service, Sendable {
         public var fellBack = false
     }
 
-    /// WorkOS keeps events 30 days; a complete listing older than this (minus a margin) cannot replace a cursor.
-    public static let retention: Duration = .seconds(30 * 86_400)
-
     private let client: WorkOSClient
     private let store: SyncStore
     private let settings: SettingsBox
@@ -80,8 +77,10 @@ public final class EventPoller: Service, Sendable {
         result.polled = true
         let current = settings.current
         var cursor = try await store.eventCursor(keyID: keyID)
-        if cursor == nil || (cursor?.eventID == nil && cursor?.rangeStart == nil) {
-            result.fellBack = try await fallBack(reason: "no events cursor stored yet")
+        let horizon = Self.horizon(retention: current.eventsRetention)
+        if cursor == nil || (cursor?.eventID == nil && cursor?.rangeStart == nil) || (cursor?.readUpTo ?? .distantPast) < horizon {
+            let reason = cursor == nil ? "no events cursor stored yet" : "the events cursor is older than the retention"
+            result.fellBack = try await fallBack(reason: reason)
             if !result.fellBack { return result }
             cursor = try await store.eventCursor(keyID: keyID)
         }
@@ -105,6 +104,7 @@ public final class EventPoller: Service, Sendable {
             }
             if page.events.count < 100 {
                 result.caughtUp = true
+                try await store.markEventsCaughtUp(keyID: keyID)
                 metrics.lag.record(0)
                 metrics.lastPoll.record(Date().timeIntervalSince1970)
                 break
@@ -176,6 +176,13 @@ public final class EventPoller: Service, Sendable {
         metrics.recordApplied(type: event.event)
     }
 
+    /// The oldest point the feed can still be read from safely: now less the
+    /// retention, plus a margin (1 h, or a quarter of a short retention).
+    static func horizon(retention: Duration, now: Date = Date()) -> Date {
+        let seconds = Double(retention.components.seconds)
+        return now.addingTimeInterval(-(seconds - min(3_600, seconds / 4)))
+    }
+
     /// Replaces an unusable cursor: makes sure every healthy directory has a
     /// complete listing that started within the retention (running the
     /// missing ones), then stores "resume from the earliest of those starts".
@@ -185,7 +192,7 @@ public final class EventPoller: Service, Sendable {
         let current = settings.current
         let selected = { (id: String) in current.directories.isEmpty || current.directories.contains(id) }
         let directories = try await client.listDirectories().filter { selected($0.id) && $0.state.isHealthy }
-        let horizon = Date().addingTimeInterval(-Double(Self.retention.components.seconds) + 3_600)
+        let horizon = Self.horizon(retention: current.eventsRetention)
         var starts = try await store.latestCompleteListingStarts()
         let stale = directories.filter { (starts[$0.id] ?? .distantPast) < horizon }
         if !stale.isEmpty {

@@ -41,6 +41,9 @@ public struct Settings: Sendable {
     public var eventsInterval: Duration = .seconds(5)
     /// `events.guard_window`: the sliding window over which the guard counts disables by events. Default `1h`.
     public var eventsGuardWindow: Duration = .seconds(3_600)
+    /// `events.retention`: how long WorkOS keeps events. Default `30d`. A
+    /// complete listing older than this (less a margin) cannot replace a lost cursor.
+    public var eventsRetention: Duration = .seconds(30 * 86_400)
     /// `sync.concurrency`: directories reconciled at once. Default 2.
     public var concurrency = 2
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
@@ -182,6 +185,7 @@ public struct Settings: Sendable {
         case "sync.mode": mode = SyncMode(rawValue: try oneOf(SyncMode.allCases.map(\.rawValue)))!
         case "events.interval": eventsInterval = try duration()
         case "events.guard_window": eventsGuardWindow = try duration()
+        case "events.retention": eventsRetention = try duration()
         case "sync.directories":
             guard let items = node.sequence else { throw SettingsError(key: key, problem: "must be a list of directory ids") }
             directories = try items.map { (item: Node) throws(SettingsError) -> String in

@@ -14,6 +14,8 @@ public struct EventSlice: Sendable, Hashable {
     public var memberships: [String: Set<String>] = [:]
     /// The stored groups those memberships, or the event's group, name.
     public var groups: [StoredGroup] = []
+    /// WorkOS ids of the stored members of the event's group (group events).
+    public var groupMembers: [String] = []
     /// Persons that a new account could be linked to by email.
     public var linkCandidates: [LinkCandidate] = []
     public var organizationDomains: Set<String> = []
@@ -93,6 +95,8 @@ public enum EventPlanner {
             }
             plan = Plan(directory: directory)
             plan.groupRemovals = [stored]
+            // WorkOS sends no `user_removed` for the members of a deleted group.
+            plan.membershipRemovals = slice.groupMembers.sorted().map { Membership(groupWorkOSID: group.id, userWorkOSID: $0) }
         case .userAddedToGroup(let user, let group), .userRemovedFromGroup(let user, let group):
             guard let account = slice.accounts.first(where: { $0.workosID == user.id }) else { return .skip("no account with this WorkOS id") }
             guard slice.groups.contains(where: { $0.workosID == group.id && !$0.isRemoved }) else { return .skip("no stored group with this WorkOS id") }

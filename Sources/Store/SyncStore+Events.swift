@@ -12,6 +12,14 @@ public struct EventCursor: Sendable, Hashable {
     public var lastEventAt: Date?
     public var eventsApplied: Int64
     public var updatedAt: Date
+    /// When a poll last reached the end of the feed from this cursor (written at most once a minute).
+    public var caughtUpAt: Date?
+
+    /// The newest moment up to which the feed is known to have been read: a
+    /// cursor older than the retention (less a margin) may have missed events.
+    public var readUpTo: Date? {
+        [rangeStart, lastEventAt, caughtUpAt].compactMap { $0 }.max()
+    }
 }
 
 /// What applying one event did.
@@ -57,25 +65,34 @@ extension SyncStore {
     /// The cursor of an API key, nil when none was ever stored.
     public func eventCursor(keyID: String) async throws -> EventCursor? {
         try await connection.query("""
-            SELECT event_id, range_start, last_event_at, events_applied, updated_at FROM workos_dsync.event_cursor
+            SELECT event_id, range_start, last_event_at, events_applied, updated_at, caught_up_at FROM workos_dsync.event_cursor
             WHERE key_id = \(keyID)
             """).first.map { row in
             EventCursor(
                 eventID: try row.decode(String?.self, "event_id"), rangeStart: try row.decode(Date?.self, "range_start"),
                 lastEventAt: try row.decode(Date?.self, "last_event_at"), eventsApplied: try row.decode(Int64.self, "events_applied"),
-                updatedAt: try row.decode(Date.self, "updated_at"))
+                updatedAt: try row.decode(Date.self, "updated_at"), caughtUpAt: try row.decode(Date?.self, "caught_up_at"))
         }
+    }
+
+    /// Records that a poll reached the end of the feed (at most one write a minute).
+    public func markEventsCaughtUp(keyID: String) async throws {
+        try await connection.execute("""
+            UPDATE workos_dsync.event_cursor SET caught_up_at = now()
+            WHERE key_id = \(keyID) AND (caught_up_at IS NULL OR caught_up_at < now() - interval '1 minute')
+            """)
     }
 
     /// Every stored cursor (for `status`).
     public func eventCursors() async throws -> [(keyID: String, cursor: EventCursor)] {
         try await connection.query("""
-            SELECT key_id, event_id, range_start, last_event_at, events_applied, updated_at FROM workos_dsync.event_cursor ORDER BY key_id
+            SELECT key_id, event_id, range_start, last_event_at, events_applied, updated_at, caught_up_at
+            FROM workos_dsync.event_cursor ORDER BY key_id
             """).map { row in
             (try row.decode(String.self, "key_id"), EventCursor(
                 eventID: try row.decode(String?.self, "event_id"), rangeStart: try row.decode(Date?.self, "range_start"),
                 lastEventAt: try row.decode(Date?.self, "last_event_at"), eventsApplied: try row.decode(Int64.self, "events_applied"),
-                updatedAt: try row.decode(Date.self, "updated_at")))
+                updatedAt: try row.decode(Date.self, "updated_at"), caughtUpAt: try row.decode(Date?.self, "caught_up_at")))
         }
     }
 
@@ -83,7 +100,8 @@ extension SyncStore {
     public func resetEventCursor(keyID: String, rangeStart: Date) async throws {
         try await connection.execute("""
             INSERT INTO workos_dsync.event_cursor (key_id, event_id, range_start) VALUES (\(keyID), NULL, \(rangeStart))
-            ON CONFLICT (key_id) DO UPDATE SET event_id = NULL, range_start = EXCLUDED.range_start, updated_at = now()
+            ON CONFLICT (key_id) DO UPDATE SET event_id = NULL, range_start = EXCLUDED.range_start, caught_up_at = NULL,
+                updated_at = now()
             """)
     }
 
@@ -341,6 +359,14 @@ extension SyncStore {
                     idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
                     fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")), isRemoved: try row.decode(Bool.self, "removed")))
             }
+        }
+        if case .groupDeleted(let group) = event {
+            slice.groupMembers = try await tx.query("""
+                SELECT u.workos_id FROM workos_dsync.group_memberships m
+                JOIN workos_dsync.directory_users u ON u.id = m.directory_user_id
+                JOIN workos_dsync.directory_groups g ON g.id = m.directory_group_id
+                WHERE g.directory_id = \(directoryID) AND g.workos_id = \(group.id)
+                """).map { try $0.decode(String.self, "workos_id") }
         }
         let windowSeconds = Double(guardWindow.components.seconds)
         let counts = try await tx.query("""
