@@ -175,7 +175,7 @@ public final class DaemonApp: Sendable {
                 poller = EventPoller(
                     client: client, connection: try await connect(), settings: box,
                     metrics: EventMetrics(factory: factory), keyID: SyncStore.eventKeyID(apiKey: try settings.requireAPIKey().reveal()),
-                    logger: logger)
+                    logger: logger, runsListings: false)
             }
 
             // Shutdown goes in reverse order: the scheduler drains first, the endpoints stay up meanwhile.

@@ -42,8 +42,17 @@ public final class EventPoller: Service, Sendable {
     private let keyID: String
     private let logger: Logger
     private let lockHeld = Atomic<Bool>(false)
+    /// Whether the poller runs the complete listings a fallback needs itself
+    /// (standalone), or waits for the scheduler's (the daemon: listings stay
+    /// within `sync.concurrency`; a refused cursor then resumes after the
+    /// scheduler's next round, within `sync.interval`).
+    private let runsListings: Bool
 
-    public init(client: WorkOSClient, connection: PostgresConnection, settings: SettingsBox, metrics: EventMetrics, keyID: String, logger: Logger) {
+    public init(
+        client: WorkOSClient, connection: PostgresConnection, settings: SettingsBox, metrics: EventMetrics, keyID: String,
+        logger: Logger, runsListings: Bool = true
+    ) {
+        self.runsListings = runsListings
         var logger = logger
         logger[metadataKey: "component"] = "events"
         self.client = client
@@ -191,11 +200,12 @@ public final class EventPoller: Service, Sendable {
         metrics.fallbacks.increment()
         let current = settings.current
         let selected = { (id: String) in current.directories.isEmpty || current.directories.contains(id) }
-        let directories = try await client.listDirectories().filter { selected($0.id) && $0.state.isHealthy }
+        let directories = try await (runsListings ? client.listDirectories() : store.knownDirectories())
+            .filter { selected($0.id) && $0.state.isHealthy }
         let horizon = Self.horizon(retention: current.eventsRetention)
         var starts = try await store.latestCompleteListingStarts()
         let stale = directories.filter { (starts[$0.id] ?? .distantPast) < horizon }
-        if !stale.isEmpty {
+        if !stale.isEmpty && runsListings {
             logger.notice("events cursor unusable: reconciling directories from complete listings first", metadata: [
                 "reason": "\(reason)", "directories": "\(stale.count)",
             ])
@@ -204,7 +214,7 @@ public final class EventPoller: Service, Sendable {
             starts = try await store.latestCompleteListingStarts()
         }
         if let missing = directories.first(where: { (starts[$0.id] ?? .distantPast) < horizon }) {
-            logger.warning("events wait for a complete listing of a directory", metadata: ["directory.id": "\(missing.id)"])
+            logger.debug("events wait for a complete listing of a directory", metadata: ["directory.id": "\(missing.id)"])
             return false
         }
         let resume = directories.compactMap { starts[$0.id] }.min() ?? Date()

@@ -41,6 +41,8 @@ struct DaemonHarness {
         settings.interval = interval
         settings.concurrency = concurrency
         settings.listen = "127.0.0.1:0"
+        // These tests are about the scheduler and its metrics; events mode has its own (EventsModeTests).
+        settings.mode = .full
         return DaemonHarness(simulator: simulator, databaseURL: url, settings: settings)
     }
 

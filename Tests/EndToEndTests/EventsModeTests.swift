@@ -136,7 +136,7 @@ import WorkOSSimulator
         let harness = try await Harness.start(users: 10, groups: 2)
         defer { Task { await harness.stop() } }
         try await harness.sync()
-        let interval = Duration.seconds(1)
+        let interval = Duration.seconds(3)
         let (poller, _, connection) = try await Self.poller(harness) { $0.eventsInterval = interval }
         defer { Task { await connection.close() } }
         let loop = Task { try await poller.run() }
