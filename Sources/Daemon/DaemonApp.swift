@@ -24,6 +24,10 @@ public final class DaemonApp: Sendable {
         public var interval: Duration?
         /// `--listen`: overrides `http.listen`.
         public var listen: String?
+        /// `--mode`: overrides `sync.mode`.
+        public var mode: SyncMode?
+        /// `--events-interval`: overrides `events.interval`, also across reloads.
+        public var eventsInterval: Duration?
         /// Trap SIGTERM/SIGINT (graceful shutdown) and SIGHUP (reload). Default true; in-process tests turn it off.
         public var trapSignals: Bool
         /// Loop timing.
@@ -38,8 +42,10 @@ public final class DaemonApp: Sendable {
             interval: Duration? = nil, listen: String? = nil, trapSignals: Bool = true,
             scheduler: Scheduler.Configuration = Scheduler.Configuration(),
             tuneClient: @escaping @Sendable (inout WorkOSClient.Configuration) -> Void = { _ in },
-            levelControl: LogLevelControl? = nil
+            levelControl: LogLevelControl? = nil, mode: SyncMode? = nil, eventsInterval: Duration? = nil
         ) {
+            self.mode = mode
+            self.eventsInterval = eventsInterval
             self.configPath = configPath
             self.environment = environment
             self.interval = interval
@@ -164,11 +170,21 @@ public final class DaemonApp: Sendable {
                 client: client, control: SyncStore(connection: control, logger: logger), workers: workers, settings: box,
                 metrics: metrics, notifier: notifier, configuration: options.scheduler, logger: logger)
 
+            // Hybrid mode: the events poller, on its own session (it holds the API key's poller lock).
+            var poller: EventPoller?
+            if settings.mode == .hybrid {
+                poller = EventPoller(
+                    client: client, connection: try await connect(), settings: box,
+                    metrics: EventMetrics(factory: factory), keyID: SyncStore.eventKeyID(apiKey: try settings.requireAPIKey().reveal()),
+                    logger: logger, runsListings: false)
+            }
+
             // Shutdown goes in reverse order: the scheduler drains first, the endpoints stay up meanwhile.
             let reloader = ReloadService(logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
             if options.trapSignals { services.append(.init(service: reloader)) }
             services.append(.init(service: http))
+            if let poller { services.append(.init(service: poller)) }
             services.append(.init(service: scheduler))
             var configuration = ServiceGroupConfiguration(services: services, logger: logger)
             if options.trapSignals { configuration.gracefulShutdownSignals = [.sigterm, .sigint] }
@@ -190,7 +206,7 @@ public final class DaemonApp: Sendable {
         notifier.send("READY=1\nSTATUS=running; first runs starting")
         logger.notice("workos-dsync run is ready", metadata: [
             "http.port": "\(httpPort)", "sync.interval": "\(DurationText.format(settings.interval))",
-            "sync.concurrency": "\(settings.concurrency)",
+            "sync.concurrency": "\(settings.concurrency)", "sync.mode": "\(settings.mode.rawValue)",
         ])
         do {
             try await group.run()
@@ -243,6 +259,14 @@ public final class DaemonApp: Sendable {
             new.logLevel = loaded.logLevel
             if let level = Logger.Level(rawValue: loaded.logLevel) { options.levelControl?.level = level }
         }
+        if loaded.eventsInterval != old.eventsInterval {
+            changed.append("events.interval \(DurationText.format(old.eventsInterval)) → \(DurationText.format(loaded.eventsInterval))")
+            new.eventsInterval = loaded.eventsInterval
+        }
+        if loaded.eventsGuardWindow != old.eventsGuardWindow {
+            changed.append("events.guard_window \(DurationText.format(old.eventsGuardWindow)) → \(DurationText.format(loaded.eventsGuardWindow))")
+            new.eventsGuardWindow = loaded.eventsGuardWindow
+        }
         if loaded.maxListingAge != old.maxListingAge {
             changed.append("http.max_listing_age \(DurationText.format(old.maxListingAge)) → \(DurationText.format(loaded.maxListingAge))")
             new.maxListingAge = loaded.maxListingAge
@@ -253,6 +277,7 @@ public final class DaemonApp: Sendable {
         }
         var needsRestart: [String] = []
         if loaded.concurrency != old.concurrency { needsRestart.append("sync.concurrency") }
+        if loaded.mode != old.mode { needsRestart.append("sync.mode") }
         if loaded.listen != old.listen { needsRestart.append("http.listen") }
         if loaded.databaseURL != old.databaseURL { needsRestart.append("database.url") }
         if loaded.baseURL != old.baseURL { needsRestart.append("workos.base_url") }
@@ -273,6 +298,8 @@ public final class DaemonApp: Sendable {
         var settings = settings
         if let interval = options.interval { settings.interval = interval }
         if let listen = options.listen { settings.listen = listen }
+        if let mode = options.mode { settings.mode = mode }
+        if let eventsInterval = options.eventsInterval { settings.eventsInterval = eventsInterval }
         return settings
     }
 }

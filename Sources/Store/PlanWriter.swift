@@ -15,12 +15,15 @@ import WorkOSModel
 /// `membership.added` event per group.
 struct PlanWriter {
     let plan: Plan
-    let runID: Int64
+    /// The run (`sync_runs.id`) of a full reconcile; nil for a change applied from a WorkOS event.
+    let runID: Int64?
     /// When the directory's previous complete listing was taken, and its run:
     /// an account missing now for the first time was last seen then.
     let previousCompleteListing: Date?
     let previousCompleteRunID: Int64?
     let connection: PostgresConnection
+    /// The WorkOS event the plan came from (events mode), recorded on each `events` row.
+    var workosEventID: String? = nil
 
     var directoryID: String { plan.directory.id }
     var organizationID: String? { plan.directory.organizationID }
@@ -265,7 +268,7 @@ struct PlanWriter {
         try await connection.execute("""
             WITH history AS (
                 INSERT INTO workos_dsync.email_history (directory_user_id, old_email, new_email, changed_at, run_id)
-                SELECT account_id, old_email, email, now(), \(runID) FROM stage_accounts
+                SELECT account_id, old_email, email, now(), \(runID)::bigint FROM stage_accounts
                 WHERE email_changed AND kind <> 'create'
                 RETURNING directory_user_id, old_email, new_email
             )
@@ -574,8 +577,9 @@ struct PlanWriter {
     func flushEvents() async throws -> Int {
         try await connection.execute("""
             INSERT INTO workos_dsync.events (occurred_at, type, directory_id, directory_user_id, user_id,
-                                             directory_group_id, reason, run_id, payload)
-            SELECT now(), type, \(directoryID), directory_user_id, user_id, directory_group_id, reason, \(runID), payload
+                                             directory_group_id, reason, run_id, workos_event_id, payload)
+            SELECT now(), type, \(directoryID), directory_user_id, user_id, directory_group_id, reason, \(runID)::bigint,
+                   \(workosEventID)::text, payload
             FROM pending_events ORDER BY seq
             """)
     }

@@ -27,17 +27,20 @@ extension SyncStore {
     /// and writes nothing. `revoke_sessions_sql` never blocks the disables
     /// (see `revokeSessions`).
     public func apply(
-        _ plan: Plan, pages: Int, startedAt: Date, revokeSessionsSQL: String? = nil, approvedBy: String? = nil
+        _ listedPlan: Plan, pages: Int, startedAt: Date, revokeSessionsSQL: String? = nil, approvedBy: String? = nil
     ) async throws -> AppliedRun {
-        let outcome: RunOutcome = plan.isEmpty ? .unchanged : (plan.verdict.holdsDisables ? .held : .applied)
-        let directory = plan.directory
-        let summaryJSON = String(decoding: try JSONEncoder().encode(plan.summary), as: UTF8.self)
-        for write in plan.accountWrites where Storable.containsNUL(write.user) {
+        let directory = listedPlan.directory
+        for write in listedPlan.accountWrites where Storable.containsNUL(write.user) {
             logger.warning("a NUL character in a directory user's fields is stored as U+FFFD",
                            metadata: ["directory.id": "\(directory.id)", "directory_user.workos_id": "\(write.user.id)"])
         }
         return try await connection.withTransaction { tx in
             try await requireLease(directoryID: directory.id, on: tx)
+            // Events mode: rows an event wrote after this listing started stay as the event left them.
+            try await lockDirectoryWrites(directoryID: directory.id, on: tx)
+            let plan = try await withoutEventNewerChanges(listedPlan, listingStartedAt: startedAt, on: tx)
+            let outcome: RunOutcome = plan.isEmpty ? .unchanged : (plan.verdict.holdsDisables ? .held : .applied)
+            let summaryJSON = String(decoding: try JSONEncoder().encode(plan.summary), as: UTF8.self)
             let previous = try await tx.query("""
                 SELECT last_complete_sync_at FROM workos_dsync.directories WHERE id = \(directory.id)
                 """).first?.decode(Date?.self, "last_complete_sync_at") ?? nil
@@ -102,7 +105,7 @@ extension SyncStore {
     /// Keeps `held_plans` in step with the verdict: a hold stores the exact
     /// set (or keeps an identical one still waiting), an approval marks its
     /// plan applied, and a plan that needs no approval supersedes old holds.
-    private func recordHeldPlan(_ plan: Plan, runID: Int64, approvedBy: String?, on tx: PostgresConnection) async throws -> Int64? {
+    func recordHeldPlan(_ plan: Plan, runID: Int64?, approvedBy: String?, on tx: PostgresConnection) async throws -> Int64? {
         let directoryID = plan.directory.id
         switch plan.verdict {
         case .hold:
@@ -124,7 +127,7 @@ extension SyncStore {
                 """)
             return try await tx.query("""
                 INSERT INTO workos_dsync.held_plans (directory_id, run_id, accounts, fingerprint, status)
-                VALUES (\(directoryID), \(runID), \(accounts)::jsonb, \(fingerprint), 'held')
+                VALUES (\(directoryID), \(runID)::bigint, \(accounts)::jsonb, \(fingerprint), 'held')
                 RETURNING id
                 """)[0].decode(Int64.self, "id")
         case .approved(let heldPlanID):

@@ -27,8 +27,23 @@ public struct Settings: Sendable {
     /// `database.url` / `DATABASE_URL`: a libpq connection string or URI; nil
     /// means libpq's own `PG*` variables and `.pgpass`. Never logged.
     public var databaseURL: String?
-    /// `sync.interval`: how often each directory is reconciled. Default `10m`.
-    public var interval: Duration = .seconds(600)
+    /// `sync.interval`: how often each directory is reconciled from a complete
+    /// listing. Default `1h` in `hybrid` mode (the events poller deprovisions
+    /// in seconds meanwhile), `10m` in `full` mode.
+    public var interval: Duration {
+        get { explicitInterval ?? (mode == .hybrid ? .seconds(3_600) : .seconds(600)) }
+        set { explicitInterval = newValue }
+    }
+    private var explicitInterval: Duration?
+    /// `sync.mode` / `run --mode`: `hybrid` (default: the events poller plus the full reconcile as safety net) or `full`.
+    public var mode: SyncMode = .hybrid
+    /// `events.interval` / `run --events-interval`: how long the poller waits once caught up. Default `5s`.
+    public var eventsInterval: Duration = .seconds(5)
+    /// `events.guard_window`: the sliding window over which the guard counts disables by events. Default `1h`.
+    public var eventsGuardWindow: Duration = .seconds(3_600)
+    /// `events.retention`: how long WorkOS keeps events. Default `30d`. A
+    /// complete listing older than this (less a margin) cannot replace a lost cursor.
+    public var eventsRetention: Duration = .seconds(30 * 86_400)
     /// `sync.concurrency`: directories reconciled at once. Default 2.
     public var concurrency = 2
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
@@ -123,7 +138,7 @@ public struct Settings: Sendable {
         }
     }
 
-    private static let nestedSections: Set<String> = ["workos", "database", "sync", "guard", "http", "purge", "log"]
+    private static let nestedSections: Set<String> = ["workos", "database", "sync", "events", "guard", "http", "purge", "log"]
 
     private mutating func set(_ key: String, _ node: Node) throws(SettingsError) {
         func string() throws(SettingsError) -> String {
@@ -167,6 +182,10 @@ public struct Settings: Sendable {
         case "database.url": databaseURL = try string()
         case "sync.interval": interval = try duration()
         case "sync.concurrency": concurrency = try integer(1...64)
+        case "sync.mode": mode = SyncMode(rawValue: try oneOf(SyncMode.allCases.map(\.rawValue)))!
+        case "events.interval": eventsInterval = try duration()
+        case "events.guard_window": eventsGuardWindow = try duration()
+        case "events.retention": eventsRetention = try duration()
         case "sync.directories":
             guard let items = node.sequence else { throw SettingsError(key: key, problem: "must be a list of directory ids") }
             directories = try items.map { (item: Node) throws(SettingsError) -> String in
@@ -251,6 +270,15 @@ public struct Settings: Sendable {
         _ = try ListenAddress(text, key: key)
         return text
     }
+}
+
+/// How `run` keeps the database in step (`sync.mode`).
+public enum SyncMode: String, Sendable, Hashable, CaseIterable {
+    /// Poll the WorkOS Events API every `events.interval` and reconcile from
+    /// complete listings every `sync.interval` as the safety net.
+    case hybrid
+    /// Only reconcile from complete listings.
+    case full
 }
 
 /// A setting that is wrong, named so the operator can fix it.

@@ -213,9 +213,10 @@ public final class SyncEngine: Sendable {
 }
 
 /// A reconciliation that could not complete; nothing was applied.
-struct ReconcileFailure: Error, CustomStringConvertible {
-    var detail: String
-    var description: String { detail }
+package struct ReconcileFailure: Error, CustomStringConvertible {
+    package var detail: String
+    package var description: String { detail }
+    package init(detail: String) { self.detail = detail }
 }
 
 /// `approve` refused: no held plan, or it no longer matches the listing.

@@ -13,7 +13,7 @@ public import WorkOSSimulator
 /// A migrated database, the bundled simulator on loopback, and settings
 /// pointing at both; `start` builds an in-process daemon with the same
 /// `DaemonApp.build` the `run` command uses.
-public struct DaemonHarness {
+public struct DaemonHarness: Sendable {
     public let simulator: WorkOSSimulator
     public let databaseURL: String
     public var settings: Settings
@@ -37,6 +37,8 @@ public struct DaemonHarness {
         settings.interval = interval
         settings.concurrency = concurrency
         settings.listen = "127.0.0.1:0"
+        // These tests are about the scheduler and its metrics; events mode has its own (EventsModeTests).
+        settings.mode = .full
         return DaemonHarness(simulator: simulator, databaseURL: url, settings: settings)
     }
 

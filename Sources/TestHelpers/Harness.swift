@@ -10,7 +10,7 @@ public import WorkOSSimulator
 
 /// A real PostgreSQL database (migrated) and the bundled WorkOS simulator on
 /// loopback, wired through the same `Runtime.connect` the commands use.
-public struct Harness {
+public struct Harness: Sendable {
     public let simulator: WorkOSSimulator
     public let databaseURL: String
     public let runtime: Runtime

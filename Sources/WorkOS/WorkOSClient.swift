@@ -205,14 +205,26 @@ public final class WorkOSClient: Sendable {
 
     // MARK: - Events and portal
 
-    /// One page of `GET /events` after the event id `after` (nil: from the start of retention), oldest first.
-    public func events(after: String?, types: [String], limit: Int = 100) async throws -> EventPage {
+    /// One page of `GET /events` after the event id `after` (nil: from
+    /// `rangeStart`, or the start of retention), oldest first. A cursor WorkOS
+    /// refuses (unknown, or older than retention: a 4xx answer to a request
+    /// with `after`) throws `EventCursorRejected`.
+    public func events(after: String?, rangeStart: Date? = nil, types: [String], limit: Int = 100) async throws -> EventPage {
         var query: [(String, String)] = []
         if !types.isEmpty { query.append(("events", types.joined(separator: ","))) }
         query.append(("limit", String(min(max(limit, 1), 100))))
         if let after { query.append(("after", after)) }
+        if after == nil, let rangeStart { query.append(("range_start", Timestamp.format(rangeStart))) }
         let call = Call(endpoint: .listEvents, path: "/events", query: query, directoryID: nil)
-        return try await perform(call, logger: logger) { response in
+        do {
+            return try await eventsPage(call, after: after)
+        } catch let error as WorkOSError where after != nil && [400, 404, 410, 422].contains(error.status ?? 0) {
+            throw EventCursorRejected(cursor: after ?? "", underlying: error)
+        }
+    }
+
+    private func eventsPage(_ call: Call, after: String?) async throws -> EventPage {
+        try await perform(call, logger: logger) { response in
             let envelope = try Self.decode(EventEnvelope.self, from: response, endpoint: .listEvents)
             return EventPage(
                 events: envelope.data, listMetadataAfter: envelope.after,

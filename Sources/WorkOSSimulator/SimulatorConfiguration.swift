@@ -29,6 +29,10 @@ public struct SimulatorConfiguration: Sendable {
     /// How `created_at`/`updated_at` are written: WorkOS's usual ISO-8601 with `Z`,
     /// or the legacy form with a space and no zone.
     public var timestampStyle: TimestampStyle = .iso8601
+    /// How long `/events` keeps an event (WorkOS: 30 days). Older events are
+    /// no longer served, and an `after` naming one (or any id the feed does not
+    /// hold) is refused with 400 `invalid_cursor`.
+    public var eventRetention: Duration = .seconds(30 * 86_400)
 
     public init(
         apiKey: String = "sk_test_simulator",

@@ -194,10 +194,19 @@ extension SimulatorState {
             end = value
         }
         let organization = request.queryValue("organization_id").flatMap { $0.isEmpty ? nil : $0 }
+        // Retention: older events are gone, and a cursor naming one (or an id never served) is refused.
+        let oldest = SimulatorState.millis(Date()) - Int64(configuration.eventRetention.components.seconds * 1000)
+        if let after = parameters.after,
+            !events.contains(where: { $0.id == after && SimulatorState.millis($0.createdAt) >= oldest })
+        {
+            return .error(400, "The 'after' cursor \(after) is unknown or older than the events retention window.",
+                          code: "invalid_cursor", extra: [])
+        }
         var byID: [String: SimulatedEvent] = [:]
         var ids: [String] = []
         for event in events where types.contains(event.event) {
             let millis = SimulatorState.millis(event.createdAt)
+            if millis < oldest { continue }
             if let start, millis < start { continue }
             if let end, millis >= end { continue }
             if let organization, event.organizationID != organization { continue }

@@ -215,6 +215,9 @@ public final class WorkOSSimulator: Sendable {
 
     public func setDeactivation(_ mode: Deactivation) { state.withLock { $0.configuration.deactivation = mode } }
 
+    /// Changes how long `/events` keeps events (tests: a short window expires a cursor).
+    public func setEventRetention(_ retention: Duration) { state.withLock { $0.configuration.eventRetention = retention } }
+
     public func setRateLimit(_ limit: RateLimit?) {
         state.withLock {
             $0.configuration.rateLimit = limit

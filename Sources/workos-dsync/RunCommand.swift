@@ -24,10 +24,20 @@ struct RunCommand: AsyncParsableCommand {
     var interval: String?
     @Option(help: "Address of /metrics, /healthz and /readyz (overrides http.listen), e.g. 127.0.0.1:9464.")
     var listen: String?
+    @Option(help: "hybrid: poll the WorkOS Events API and reconcile from complete listings as the safety net; full: only reconcile (overrides sync.mode).")
+    var mode: String?
+    @Option(help: "In hybrid mode, poll the WorkOS events this often once caught up (overrides events.interval), e.g. 5s.")
+    var eventsInterval: String?
 
     func validate() throws {
         if let interval, DurationText.parse(interval).map({ $0 > .zero }) != true {
             throw ValidationError("--interval must be a duration like 90s, 10m or 1h, at most 3650d")
+        }
+        if let mode, SyncMode(rawValue: mode) == nil {
+            throw ValidationError("--mode must be hybrid or full")
+        }
+        if let eventsInterval, DurationText.parse(eventsInterval).map({ $0 > .zero }) != true {
+            throw ValidationError("--events-interval must be a duration like 1s, 5s or 1m")
         }
     }
 
@@ -36,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
         let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.run")
         let daemonOptions = DaemonApp.Options(
             configPath: options.config, interval: interval.flatMap(DurationText.parse), listen: listen,
-            levelControl: LogSetup.levelControl)
+            levelControl: LogSetup.levelControl, mode: mode.flatMap(SyncMode.init(rawValue:)),
+            eventsInterval: eventsInterval.flatMap(DurationText.parse))
         let app: DaemonApp
         do {
             app = try await DaemonApp.build(settings: settings, options: daemonOptions, logger: logger)

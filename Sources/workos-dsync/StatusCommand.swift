@@ -26,10 +26,15 @@ struct StatusCommand: AsyncParsableCommand {
             printError("cannot reach the database: \(error)")
             throw ExitStatus.error.exitCode
         }
-        let statuses = try await SyncStore(connection: connection, logger: logger).status()
+        let store = SyncStore(connection: connection, logger: logger)
+        let statuses = try await store.status()
+        let cursors = try await store.eventCursors()
         await connection.close()
         if statuses.isEmpty { print("No directory synced yet. Run `workos-dsync sync --once`.") }
         let now = Date()
+        for (keyID, cursor) in cursors {
+            print(Self.describe(cursor, keyID: keyID, now: now))
+        }
         for status in statuses {
             var line = "\(status.id) \(status.name.isEmpty ? "" : "(\(status.name)) ")state \(status.state.isEmpty ? "?" : status.state)"
             if status.removedAt != nil { line += ", removed" }
@@ -47,5 +52,16 @@ struct StatusCommand: AsyncParsableCommand {
                 print("  HELD plan \(held.id): \(held.accounts) disables wait for `workos-dsync approve --directory \(status.id) --plan \(held.id)`")
             }
         }
+    }
+
+    /// One line per events cursor: where the poller stands and how far behind the feed it is.
+    static func describe(_ cursor: EventCursor, keyID: String, now: Date) -> String {
+        func ago(_ date: Date?) -> String {
+            date.map { "\(DurationText.format(.seconds(Int64(max(1, now.timeIntervalSince($0)))))) ago" } ?? "never"
+        }
+        let position = cursor.eventID.map { "after \($0)" }
+            ?? cursor.rangeStart.map { "from \(Timestamp.format($0)) (after a full reconcile)" } ?? "none"
+        return "events (key \(keyID)): cursor \(position); newest applied event \(ago(cursor.lastEventAt)), "
+            + "caught up \(ago(cursor.caughtUpAt)), \(cursor.eventsApplied) events handled"
     }
 }

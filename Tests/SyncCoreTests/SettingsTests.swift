@@ -18,7 +18,9 @@ import WorkOSModel
         #expect(try settings.requireAPIKey().reveal() == "sk_test_1")
         #expect(settings.databaseURL == "postgresql://localhost/app")
         #expect(settings.baseURL == "https://api.workos.com")
-        #expect(settings.interval == .seconds(600))
+        #expect(settings.interval == .seconds(3_600), "hybrid mode: the full reconcile is the hourly safety net")
+        #expect(settings.mode == .hybrid)
+        #expect(settings.eventsInterval == .seconds(5))
         #expect(settings.safety == SafetyPolicy())
     }
 
