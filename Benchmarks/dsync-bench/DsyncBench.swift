@@ -25,6 +25,15 @@ struct DsyncBench: AsyncParsableCommand {
     @Option(help: "Users per directory of the 5-directory memory check (0 skips it; default: the smallest size).")
     var manyDirectoriesUsers: Int?
 
+    @Option(help: "Users of the events-latency directory (WorkOS's limits on; 0 skips it; default: the smallest size).")
+    var eventsUsers: Int?
+
+    @Option(help: "Deactivations measured one by one by the events-latency scenario (p50/p95 of their latency).")
+    var eventsLeavers = 20
+
+    @Option(help: "The poller's events.interval in the events-latency scenario, in seconds.")
+    var eventsInterval = 5.0
+
     @Option(help: "Runs of the floors and the unchanged resync; the median is reported.")
     var repeats = 3
 
@@ -75,6 +84,9 @@ struct DsyncBench: AsyncParsableCommand {
             sizes: users, throttledUsers: throttledUsers,
             manyDirectoriesUsers: manyDirectoriesUsers == 0 ? nil : (manyDirectoriesUsers ?? users.min()),
             repeats: repeats,
+            eventsUsers: eventsUsers == 0 ? nil : (eventsUsers ?? users.min()),
+            eventsLeavers: max(1, eventsLeavers),
+            eventsInterval: .milliseconds(Int(eventsInterval * 1000)),
             only: try only.map { list in
                 Set(try list.split(separator: ",").map { name in
                     guard let scenario = Scenario(rawValue: String(name)) else { throw ValidationError("unknown scenario \(name)") }

@@ -11,6 +11,10 @@ struct Orchestrator {
     var throttledUsers: Int
     var manyDirectoriesUsers: Int?
     var repeats: Int
+    /// Events latency: users of its directory (nil skips it), deactivations measured, the poller's interval.
+    var eventsUsers: Int?
+    var eventsLeavers = 20
+    var eventsInterval: Duration = .seconds(5)
     /// Only these scenarios (nil: all); for profiling runs.
     var only: Set<Scenario>?
     var logger: Logger
@@ -34,6 +38,10 @@ struct Orchestrator {
             if let users = manyDirectoriesUsers, wanted(.manyDirectories) {
                 results.rows.append(try await runManyDirectories(users: users, postgres: postgres))
             }
+            if let users = eventsUsers, wanted(.eventsLatency) {
+                results.rows.append(try await runEventsLatency(
+                    users: users, leavers: eventsLeavers, interval: eventsInterval, postgres: postgres))
+            }
             results.loadAverageAtEnd = BenchResults.loadAverage()
             results.evaluateTargets()
             return results
@@ -43,7 +51,7 @@ struct Orchestrator {
     /// Groups per directory for a size: one per 200 users, at least 10.
     static func groups(for users: Int) -> Int { max(10, users / 200) }
 
-    private func freshDatabase(_ name: String, postgres: ThrowawayPostgres) async throws -> String {
+    func freshDatabase(_ name: String, postgres: ThrowawayPostgres) async throws -> String {
         let url = try await postgres.createDatabase(name, logger: logger)
         let admin = try await PostgresConnection.connect(url, logger: logger)
         _ = try await Migrator.apply(on: admin, logger: logger)

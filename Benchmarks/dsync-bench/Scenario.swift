@@ -18,6 +18,9 @@ enum Scenario: String, Codable, Sendable, CaseIterable {
     case churnResync = "churn-resync"
     case throttled = "throttled"
     case manyDirectories = "many-directories"
+    /// Events mode: deactivation → `status = 'disabled'` through the poller, WorkOS's limits on;
+    /// its child process measures the paced full listing of the same directory.
+    case eventsLatency = "events-latency"
 
     /// Listings in flight within one directory (the client's default).
     static let concurrency = WorkOSClient.Configuration(apiKey: "x").concurrencyPerDirectory
@@ -58,7 +61,7 @@ struct ScenarioRunner {
         case .floorWrite: return try await floorWrite(foreignKeys: false)
         case .floorWriteWithKeys: return try await floorWrite(foreignKeys: true)
         case .fullSync, .unchangedResync, .churnResync, .manyDirectories: return try await sync(paced: false)
-        case .throttled: return try await sync(paced: true)
+        case .throttled, .eventsLatency: return try await sync(paced: true)
         }
     }
 

@@ -287,7 +287,11 @@ extension SyncStore {
             for row in try await tx.query("""
                 SELECT d.id, d.workos_id, d.idp_id, d.user_id, d.email, d.status, d.disabled_reason, d.fingerprint,
                        d.last_listed_run_id, d.first_name, d.last_name, d.workos_updated_at,
-                       p.anonymized_at IS NOT NULL AS anonymized
+                       p.anonymized_at IS NOT NULL AS anonymized,
+                       CASE WHEN d.status = 'disabled' AND d.disabled_reason = 'missing' THEN (
+                           SELECT r.started_at FROM workos_dsync.events e JOIN workos_dsync.sync_runs r ON r.id = e.run_id
+                           WHERE e.directory_user_id = d.id AND e.type = 'user.disabled'
+                           ORDER BY e.id DESC LIMIT 1) END AS missing_since
                 FROM workos_dsync.directory_users d LEFT JOIN workos_dsync.users p ON p.id = d.user_id
                 WHERE d.directory_id = \(directoryID)
                   AND (d.workos_id = \(user.id) OR (\(user.idpID) <> '' AND d.idp_id = \(user.idpID)))
@@ -305,7 +309,11 @@ extension SyncStore {
                     isAnonymized: try row.decode(Bool.self, "anonymized"),
                     lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id"))
                 slice.accounts.append(account)
-                slice.accountUpdatedAt[account.id] = try row.decode(Date?.self, "workos_updated_at")
+                // An account a complete listing disabled as missing is as new as that listing's start:
+                // an older event (replayed by a poller behind the listing) must not reactivate it.
+                let updatedAt = try row.decode(Date?.self, "workos_updated_at")
+                let missingSince = try row.decode(Date?.self, "missing_since")
+                slice.accountUpdatedAt[account.id] = [updatedAt, missingSince].compactMap { $0 }.max()
             }
             let accountIDs = slice.accounts.map(\.id)
             if !accountIDs.isEmpty {

@@ -104,3 +104,23 @@ public struct Harness: Sendable {
         simulator.stop()
     }
 }
+
+extension Harness {
+    /// Starts `binary` (`workos-dsync`) with `arguments`, pointed at this harness's simulator
+    /// and database through the environment; its output discarded.
+    public func launch(_ binary: URL, arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["WORKOS_API_KEY"] = simulator.apiKey
+        environment["WORKOS_BASE_URL"] = runtime.settings.baseURL
+        environment["DATABASE_URL"] = databaseURL
+        environment["no_proxy"] = "127.0.0.1,localhost,::1"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}

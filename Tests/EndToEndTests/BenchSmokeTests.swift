@@ -19,6 +19,7 @@ import Testing
         process.executableURL = bench
         process.arguments = [
             "--users", "1000", "--repeats", "1", "--throttled-users", "100", "--many-directories-users", "200",
+            "--events-users", "200", "--events-leavers", "3", "--events-interval", "0.5",
             "--json", results.path,
         ]
         var environment = ProcessInfo.processInfo.environment
@@ -37,7 +38,7 @@ import Testing
         for row in rows { rowByScenario[row["scenario"] as? String ?? ""] = row }
         #expect(Set(rowByScenario.keys) == [
             "floor-fetch", "floor-decode", "floor-write", "floor-write-keys", "full-sync", "unchanged-resync",
-            "churn-resync", "throttled", "many-directories",
+            "churn-resync", "throttled", "many-directories", "events-latency",
         ])
         func writes(_ scenario: String) -> [String: Any]? {
             (rowByScenario[scenario]?["measurement"] as? [String: Any])?["writes"] as? [String: Any]
@@ -69,6 +70,9 @@ import Testing
             let ratio = try #require((row["ratioToFloor"] as? NSNumber)?.doubleValue)
             #expect(abs(ratio - (measured(scenario, "wallSeconds") ?? 0) / paired) < 1e-9)
         }
-        #expect(document["eventsLatency"] as? String != nil)
+        // Events mode: each deactivation measured, within two poll intervals plus the requests.
+        let latencies = try #require(rowByScenario["events-latency"]?["eventsLatencySeconds"] as? [NSNumber]).map(\.doubleValue)
+        #expect(latencies.count == 3 && latencies.allSatisfy { $0 > 0 && $0 < 10 }, "\(latencies)")
+        #expect((document["eventsLatency"] as? String)?.hasPrefix("p50 ") == true)
     }
 }

@@ -151,6 +151,31 @@ import WorkOSSimulator
         #expect(try await harness.accountStatus(users[1].id)?.status == "disabled")
     }
 
+    /// Found by the kill test (EventsKillTests): a poller behind a complete listing replayed a
+    /// user update older than the listing and reactivated a leaver the listing had disabled as missing.
+    @Test func anEventOlderThanTheListingThatFoundAnAccountMissingDoesNotReactivateIt() async throws {
+        let harness = try await Harness.start(users: 10, groups: 2)
+        defer { Task { await harness.stop() } }
+        try await harness.sync()
+        let (poller, _, connection) = try await harness.eventPoller()
+        defer { Task { await connection.close() } }
+        _ = try await poller.poll()
+        let leaver = harness.activeUsers()[0].id
+        harness.simulator.updateUser(leaver, lastName: "Before leaving")
+        harness.simulator.deleteUser(leaver)
+        // The listing runs ahead of the poller: it disables the leaver as missing.
+        try await harness.sync()
+        #expect(try await harness.accountStatus(leaver).map { [$0.status, $0.reason] } == ["disabled", "missing"])
+        // The poller then replays the update (older than the listing) and the deletion.
+        _ = try await poller.poll()
+        #expect(try await harness.accountStatus(leaver).map { [$0.status, $0.reason] } == ["disabled", "missing"])
+        let trail = try await harness.rows("""
+            SELECT e.type FROM workos_dsync.events e JOIN workos_dsync.directory_users d ON d.id = e.directory_user_id
+            WHERE d.workos_id = \(leaver) AND e.type IN ('user.reactivated', 'user.disabled') ORDER BY e.id
+            """).map { try $0.decode(String.self, "type") }
+        #expect(trail == ["user.disabled"], "disabled once, never reactivated")
+    }
+
     @Test func anExpiredCursorFallsBackToAFullReconcileAndLosesNothing() async throws {
         let harness = try await Harness.start(users: 10, groups: 2)
         defer { Task { await harness.stop() } }

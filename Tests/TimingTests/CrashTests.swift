@@ -31,23 +31,11 @@ import WorkOSSimulator
     }
 
     func startSync(_ harness: Harness, binary: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = binary
         // Pacing off: the simulator runs without rate limits here.
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).yaml")
         try "workos:\n  directory_users_per_second: 1000\n  requests_per_second: 10000\nguard:\n  min_users: 100000\n  fraction: 1\n"
             .write(to: config, atomically: true, encoding: .utf8)
-        process.arguments = ["sync", "--once", "--config", config.path]
-        var environment = ProcessInfo.processInfo.environment
-        environment["WORKOS_API_KEY"] = harness.simulator.apiKey
-        environment["WORKOS_BASE_URL"] = harness.runtime.settings.baseURL
-        environment["DATABASE_URL"] = harness.databaseURL
-        environment["no_proxy"] = "127.0.0.1,localhost,::1"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        return try harness.launch(binary, arguments: ["sync", "--once", "--config", config.path])
     }
 
     @Test func killedAtRandomPointsTheDatabaseStaysAtARunBoundary() async throws {
