@@ -258,7 +258,10 @@ public enum Planner {
         plan.disables = stored.accounts.filter { $0.status == .active }
             .map { AccountDisable(account: $0, reason: .directoryRemoved) }
             .sorted()
-        plan.verdict = policy.verdictForRemovedDirectory(disables: plan.disables.count, activeAccounts: stored.activeAccountCount)
+        // Hybrid mode: only a deletion the event feed confirmed may disable (full mode has no feed to ask).
+        plan.verdict = policy.verdictForRemovedDirectory(
+            disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
+            deletionConfirmed: stored.eventFeed?.directoryDeletionConfirmed ?? true)
         return plan
     }
 

@@ -97,10 +97,11 @@ public struct SafetyPolicy: Sendable, Hashable {
     }
 
     /// The verdict for the accounts of a vanished directory: held under
-    /// `.hold`; under `.disable`, held all the same above the threshold.
-    public func verdictForRemovedDirectory(disables: Int, activeAccounts: Int) -> SafetyVerdict {
+    /// `.hold`; under `.disable`, held all the same above the threshold, and
+    /// (hybrid mode) unless the event feed confirmed the deletion.
+    public func verdictForRemovedDirectory(disables: Int, activeAccounts: Int, deletionConfirmed: Bool = true) -> SafetyVerdict {
         guard disables > 0 else { return .proceed }
-        if onDirectoryRemoved == .hold || disables > threshold(activeAccounts: activeAccounts) {
+        if onDirectoryRemoved == .hold || !deletionConfirmed || disables > threshold(activeAccounts: activeAccounts) {
             return .hold(.directoryRemoved(accounts: disables))
         }
         return .proceed

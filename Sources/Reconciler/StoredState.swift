@@ -149,8 +149,13 @@ public struct EventFeedHistory: Sendable, Hashable {
     /// Accounts whose deletion or deactivation the feed reported within its
     /// retention (applied by the poller, or held by the guard).
     public var explainedAccounts: Set<UUID>
+    /// True when the feed's `dsync.deleted` for the directory was applied
+    /// (and no `dsync.activated` since): only then does
+    /// `guard.on_directory_removed: disable` disable a vanished directory's accounts.
+    public var directoryDeletionConfirmed: Bool
 
-    public init(explainedAccounts: Set<UUID> = []) {
+    public init(explainedAccounts: Set<UUID> = [], directoryDeletionConfirmed: Bool = false) {
         self.explainedAccounts = explainedAccounts
+        self.directoryDeletionConfirmed = directoryDeletionConfirmed
     }
 }

@@ -116,7 +116,10 @@ extension SyncStore {
         guard try await connection.query("SELECT EXISTS (SELECT 1 FROM workos_dsync.event_cursor) AS cursor")[0]
             .decode(Bool.self, "cursor")
         else { return nil }
-        guard !missing.isEmpty else { return EventFeedHistory() }
+        let confirmed = try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM workos_dsync.directories WHERE id = \(directoryID) AND deletion_event_id IS NOT NULL) AS confirmed
+            """)[0].decode(Bool.self, "confirmed")
+        guard !missing.isEmpty else { return EventFeedHistory(directoryDeletionConfirmed: confirmed) }
         let seconds = Double(retention.components.seconds)
         let explained = try await connection.query("""
             SELECT DISTINCT e.directory_user_id AS id FROM workos_dsync.events e
@@ -127,7 +130,7 @@ extension SyncStore {
             WHERE h.directory_id = \(directoryID) AND h.status = 'held' AND h.run_id IS NULL
               AND (a->>'directory_user_id')::uuid = ANY(\(missing)::uuid[])
             """).map { try $0.decode(UUID.self, "id") }
-        return EventFeedHistory(explainedAccounts: Set(explained))
+        return EventFeedHistory(explainedAccounts: Set(explained), directoryDeletionConfirmed: confirmed)
     }
 
     /// Takes the session-level lock of the API key's one events poller; false when another replica has it.
@@ -171,6 +174,12 @@ extension SyncStore {
             var applied = AppliedEvent(decision: decision)
             switch decision {
             case .reconcileDirectory:
+                // Whether the feed confirms the directory's deletion (`guard.on_directory_removed: disable`).
+                let deletionEventID: String? = if case .directoryDeleted = typed { event.id } else { nil }
+                try await tx.execute("""
+                    UPDATE workos_dsync.directories SET deletion_event_id = \(deletionEventID), updated_at = now()
+                    WHERE id = \(typed.directoryID) AND deletion_event_id IS DISTINCT FROM \(deletionEventID)
+                    """)
                 return applied
             case .skip:
                 break

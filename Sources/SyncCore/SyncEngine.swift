@@ -150,7 +150,10 @@ public final class SyncEngine: Sendable {
     public func reconcileRemoved(_ directory: Directory, mode: Mode) async -> DirectoryReport {
         await leased(directory, mode: mode) { report, _ in
             report.detail = "directory vanished from the WorkOS listing"
-            let stored = try await store.loadState(directoryID: directory.id, for: nil)
+            var stored = try await store.loadState(directoryID: directory.id, for: nil)
+            if configuration.crossCheck {
+                stored.eventFeed = try await store.loadEventFeedHistory(directoryID: directory.id, missing: [])
+            }
             var plan = Planner.planDirectoryRemoved(directory: directory, stored: stored, policy: configuration.safety)
             try await finish(&plan, mode: mode, report: &report)
         }

@@ -61,4 +61,22 @@ import WorkOSSimulator
         #expect(report.outcome == .applied)
         #expect(report.summary?.unexplained == nil)
     }
+
+    @Test func onDirectoryRemovedDisableNeedsTheFeedToConfirmTheDeletion() async throws {
+        let harness = try await Harness.start(users: 10, groups: 2, safety: SafetyPolicy(onDirectoryRemoved: .disable))
+        defer { Task { await harness.stop() } }
+        let (poller, connection) = try await harness.syncedEventPoller()
+        defer { Task { await connection.close() } }
+        let users = harness.activeUsers()
+        harness.simulator.deleteDirectory(harness.directoryID)
+        // The directory vanished, but the feed has not said so yet (the poller did not run): held as with `hold`.
+        let vanished = try #require(try await harness.sync().first)
+        #expect(vanished.outcome == .held)
+        for user in users { #expect(try await harness.accountStatus(user.id)?.status == "active") }
+        // The poller applies dsync.deleted: the confirmed deletion disables.
+        _ = try await poller.poll()
+        for user in users {
+            #expect(try await harness.accountStatus(user.id).map { [$0.status, $0.reason] } == ["disabled", "directory_removed"])
+        }
+    }
 }
