@@ -242,35 +242,20 @@ public final class DaemonApp: Sendable {
         let old = settingsBox.current
         var new = old
         var changed: [String] = []
-        if loaded.interval != old.interval {
-            changed.append("sync.interval \(DurationText.format(old.interval)) → \(DurationText.format(loaded.interval))")
-            new.interval = loaded.interval
+        /// Takes a setting that applies without a restart, noting its change.
+        func take<Value: Equatable>(_ name: String, _ path: WritableKeyPath<Settings, Value>, _ show: (Value) -> String) {
+            guard loaded[keyPath: path] != old[keyPath: path] else { return }
+            changed.append("\(name) \(show(old[keyPath: path])) → \(show(loaded[keyPath: path]))")
+            new[keyPath: path] = loaded[keyPath: path]
         }
-        if loaded.directories != old.directories {
-            changed.append("sync.directories \(old.directories) → \(loaded.directories)")
-            new.directories = loaded.directories
-        }
-        if loaded.safety != old.safety {
-            changed.append("guard \(old.safety) → \(loaded.safety)")
-            new.safety = loaded.safety
-        }
-        if loaded.logLevel != old.logLevel {
-            changed.append("log.level \(old.logLevel) → \(loaded.logLevel)")
-            new.logLevel = loaded.logLevel
-            if let level = Logger.Level(rawValue: loaded.logLevel) { options.levelControl?.level = level }
-        }
-        if loaded.eventsInterval != old.eventsInterval {
-            changed.append("events.interval \(DurationText.format(old.eventsInterval)) → \(DurationText.format(loaded.eventsInterval))")
-            new.eventsInterval = loaded.eventsInterval
-        }
-        if loaded.eventsGuardWindow != old.eventsGuardWindow {
-            changed.append("events.guard_window \(DurationText.format(old.eventsGuardWindow)) → \(DurationText.format(loaded.eventsGuardWindow))")
-            new.eventsGuardWindow = loaded.eventsGuardWindow
-        }
-        if loaded.maxListingAge != old.maxListingAge {
-            changed.append("http.max_listing_age \(DurationText.format(old.maxListingAge)) → \(DurationText.format(loaded.maxListingAge))")
-            new.maxListingAge = loaded.maxListingAge
-        }
+        take("sync.interval", \.interval) { DurationText.format($0) }
+        take("sync.directories", \.directories) { "\($0)" }
+        take("guard", \.safety) { "\($0)" }
+        if loaded.logLevel != old.logLevel, let level = Logger.Level(rawValue: loaded.logLevel) { options.levelControl?.level = level }
+        take("log.level", \.logLevel) { $0 }
+        take("events.interval", \.eventsInterval) { DurationText.format($0) }
+        take("events.guard_window", \.eventsGuardWindow) { DurationText.format($0) }
+        take("http.max_listing_age", \.maxListingAge) { DurationText.format($0) }
         if loaded.revokeSessionsSQL != old.revokeSessionsSQL {
             changed.append("revoke_sessions_sql")
             new.revokeSessionsSQL = loaded.revokeSessionsSQL

@@ -16,6 +16,9 @@ import WorkOSModel
 /// - `workos_dsync_accounts{directory,status}` (gauge, active/disabled)
 /// - `workos_dsync_last_complete_listing_age_seconds{directory}` (gauge)
 /// - `workos_dsync_held_plans{directory}` (gauge)
+/// - `workos_dsync_unexplained_disappearances{directory}` (gauge: the last
+///   complete listing's `missing` accounts the event feed does not explain;
+///   hybrid mode's cross-check, 0 in full mode)
 /// - `workos_dsync_session_revocation_failures_total{directory}` (runs whose
 ///   `revoke_sessions_sql` failed; their persons are retried next run)
 ///
@@ -34,6 +37,7 @@ public final class DaemonMetrics: Sendable {
         let disabled: Gauge
         let listingAge: Gauge
         let heldPlans: Gauge
+        let unexplained: Gauge
         let revocationFailures: Counter
         /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
         let lastComplete = Mutex<Date?>(nil)
@@ -59,11 +63,14 @@ public final class DaemonMetrics: Sendable {
             listingAge = Gauge(
                 label: "workos_dsync_last_complete_listing_age_seconds", dimensions: [("directory", directory)], factory: factory)
             heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
+            unexplained = Gauge(
+                label: "workos_dsync_unexplained_disappearances", dimensions: [("directory", directory)], factory: factory)
             revocationFailures = Counter(
                 label: "workos_dsync_session_revocation_failures_total", dimensions: [("directory", directory)], factory: factory)
             active.record(0)
             disabled.record(0)
             heldPlans.record(0)
+            unexplained.record(0)
         }
     }
 
@@ -100,6 +107,7 @@ public final class DaemonMetrics: Sendable {
         if report.sessionRevocationFailure != nil { series.revocationFailures.increment() }
         let seconds = (report.finishedAt ?? Date()).timeIntervalSince(report.startedAt)
         series.duration.recordNanoseconds(Int64(max(0, seconds) * 1e9))
+        if let summary = report.summary { series.unexplained.record(summary.unexplained ?? 0) }
         guard report.outcome == .applied || report.outcome == .held, let summary = report.summary else { return }
         let counts: [(String, Int)] = [
             ("create", summary.creates), ("update", summary.updates), ("email_change", summary.emailChanges),

@@ -29,7 +29,7 @@ final class DirectoryWorker: Sendable {
     func run(_ directory: Directory, vanished: Bool, settings: Settings) async -> (DirectoryReport, DirectoryGauges?) {
         let engine = SyncEngine(
             client: client, store: store,
-            configuration: .init(safety: settings.safety, revokeSessionsSQL: settings.revokeSessionsSQL, directories: settings.directories),
+            configuration: .init(settings: settings),
             logger: logger)
         let report = vanished ? await engine.reconcileRemoved(directory, mode: .apply) : await engine.reconcile(directory, mode: .apply)
         let gauges = try? await store.gauges(directoryID: directory.id)

@@ -140,7 +140,7 @@ public final class EventPoller: Service, Sendable {
     private func engine(_ settings: Settings) -> SyncEngine {
         SyncEngine(
             client: client, store: store,
-            configuration: .init(safety: settings.safety, revokeSessionsSQL: settings.revokeSessionsSQL, directories: settings.directories),
+            configuration: .init(settings: settings),
             logger: logger)
     }
 

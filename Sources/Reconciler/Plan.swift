@@ -150,6 +150,10 @@ public struct Plan: Sendable, Hashable {
     /// Accounts missing from the listing not disabled this run because a
     /// record without an id was quarantined (see `Quarantine`).
     public var missingDisablesWithheld = 0
+    /// Hybrid mode's cross-check: `missing` disables of accounts whose
+    /// deletion or deactivation the event feed never reported. Nil when the
+    /// cross-check is off (`full` mode, or no events cursor yet).
+    public var unexplainedDisappearances: Int?
 
     public init(directory: Directory) {
         self.directory = directory
@@ -211,6 +215,7 @@ public struct Plan: Sendable, Hashable {
         summary.groupChanges = groupWrites.count + groupRemovals.count
         summary.membershipChanges = membershipAddCount + membershipRemovals.count
         summary.quarantined = quarantine.records.count
+        summary.unexplained = unexplainedDisappearances
         return summary
     }
 }
@@ -227,11 +232,13 @@ public struct PlanSummary: Sendable, Hashable, Codable {
     public var membershipChanges = 0
     /// Listed users left alone (see `Quarantine`).
     public var quarantined = 0
+    /// `missing` disables the event feed does not explain (nil: the cross-check is off).
+    public var unexplained: Int?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case creates, updates, reactivations, disables, held, quarantined
+        case creates, updates, reactivations, disables, held, quarantined, unexplained
         case emailChanges = "email_changes"
         case groupChanges = "group_changes"
         case membershipChanges = "membership_changes"
@@ -248,6 +255,7 @@ public struct PlanSummary: Sendable, Hashable, Codable {
         if held > 0 { words.append("\(held) disable\(held == 1 ? "" : "s") held") }
         if words.isEmpty { words.append("no changes") }
         if quarantined > 0 { words.append("\(quarantined) quarantined") }
+        if let unexplained, unexplained > 0 { words.append("\(unexplained) unexplained by the event feed") }
         return words.joined(separator: ", ")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import WorkOSModel
 
 /// A listing the planner refuses to act on: an inconsistency, not a guess.
@@ -106,8 +106,13 @@ public enum Planner {
         plan.existingAccountMembershipAdds.sort()
         plan.membershipRemovals.sort()
         let activeAccounts = stored.activeAccountCount
-        plan.verdict = policy.verdict(
-            disables: plan.disables.count, activeAccounts: activeAccounts, listedUsers: snapshot.users.count)
+        if let feed = stored.eventFeed {
+            plan.unexplainedDisappearances = plan.disables.lazy
+                .filter { $0.reason == .missing && !feed.explainedAccounts.contains($0.accountID) }.count
+        }
+        plan.verdict = policy.crossChecked(
+            policy.verdict(disables: plan.disables.count, activeAccounts: activeAccounts, listedUsers: snapshot.users.count),
+            unexplained: plan.unexplainedDisappearances)
         let deactivations = plan.disables.lazy.filter { $0.reason == .inactive }.count
         if plan.verdict.holdsDisables && policy.sparesDeactivations(deactivations, activeAccounts: activeAccounts) {
             plan.sparedFromHold = [.inactive]
@@ -161,6 +166,13 @@ public enum Planner {
             }
         }
         return needed
+    }
+
+    /// The active accounts the listing does not contain (the candidates for
+    /// `missing`), for the store to cross-check against the event feed.
+    public static func missingAccounts(_ listing: PreparedListing, accounts: [StoredAccount]) -> [UUID] {
+        let matched = match(listing, to: accounts).matchedAccount
+        return accounts.indices.filter { !matched[$0] && accounts[$0].status == .active }.map { accounts[$0].id }
     }
 
     /// How the listed users map to stored accounts.
@@ -246,7 +258,10 @@ public enum Planner {
         plan.disables = stored.accounts.filter { $0.status == .active }
             .map { AccountDisable(account: $0, reason: .directoryRemoved) }
             .sorted()
-        plan.verdict = policy.verdictForRemovedDirectory(disables: plan.disables.count, activeAccounts: stored.activeAccountCount)
+        // Hybrid mode: only a deletion the event feed confirmed may disable (full mode has no feed to ask).
+        plan.verdict = policy.verdictForRemovedDirectory(
+            disables: plan.disables.count, activeAccounts: stored.activeAccountCount,
+            deletionConfirmed: stored.eventFeed?.directoryDeletionConfirmed ?? true)
         return plan
     }
 

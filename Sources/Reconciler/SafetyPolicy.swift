@@ -37,6 +37,9 @@
 ///    here, applied by `Planner.plan` in `Sources/Reconciler/Planner.swift`;
 ///    explicit deactivations it spares (``sparesDeactivations(_:activeAccounts:)``,
 ///    `Plan.sparedFromHold` in `Sources/Reconciler/Plan.swift`).
+/// 5b. The cross-check (hybrid mode): ``crossChecked(_:unexplained:)`` here,
+///    applied by `Planner.plan`; the explained accounts are loaded by
+///    `SyncStore.loadEventFeedHistory` in `Sources/Store/SyncStore+Events.swift`.
 /// 6. The vanished directory: ``verdictForRemovedDirectory(disables:activeAccounts:)``
 ///    here, applied by `Planner.planDirectoryRemoved` in `Sources/Reconciler/Planner.swift`.
 /// 7. Approval: held disables apply only through `Plan.approving(_:)`,
@@ -65,8 +68,15 @@ public struct SafetyPolicy: Sendable, Hashable {
     public var maxUsers: Int?
     /// Default `.hold`.
     public var onDirectoryRemoved: DirectoryRemovedAction
+    /// Hybrid mode: more `missing` disables than this that the event feed
+    /// does not explain are held, even under the threshold. Default 10.
+    public var maxUnexplained: Int
 
-    public init(minUsers: Int = 25, fraction: Double = 0.10, maxUsers: Int? = nil, onDirectoryRemoved: DirectoryRemovedAction = .hold) {
+    public init(
+        minUsers: Int = 25, fraction: Double = 0.10, maxUsers: Int? = nil, onDirectoryRemoved: DirectoryRemovedAction = .hold,
+        maxUnexplained: Int = 10
+    ) {
+        self.maxUnexplained = maxUnexplained
         self.minUsers = minUsers
         self.fraction = fraction
         self.maxUsers = maxUsers
@@ -87,10 +97,11 @@ public struct SafetyPolicy: Sendable, Hashable {
     }
 
     /// The verdict for the accounts of a vanished directory: held under
-    /// `.hold`; under `.disable`, held all the same above the threshold.
-    public func verdictForRemovedDirectory(disables: Int, activeAccounts: Int) -> SafetyVerdict {
+    /// `.hold`; under `.disable`, held all the same above the threshold, and
+    /// (hybrid mode) unless the event feed confirmed the deletion.
+    public func verdictForRemovedDirectory(disables: Int, activeAccounts: Int, deletionConfirmed: Bool = true) -> SafetyVerdict {
         guard disables > 0 else { return .proceed }
-        if onDirectoryRemoved == .hold || disables > threshold(activeAccounts: activeAccounts) {
+        if onDirectoryRemoved == .hold || !deletionConfirmed || disables > threshold(activeAccounts: activeAccounts) {
             return .hold(.directoryRemoved(accounts: disables))
         }
         return .proceed
@@ -107,6 +118,13 @@ public struct SafetyPolicy: Sendable, Hashable {
             return .hold(.massDisable(disables: disables, threshold: threshold, activeAccounts: activeAccounts))
         }
         return .proceed
+    }
+
+    /// The cross-check (hybrid mode): `unexplained` disappearances above
+    /// `maxUnexplained` hold a verdict that would otherwise proceed.
+    public func crossChecked(_ verdict: SafetyVerdict, unexplained: Int?) -> SafetyVerdict {
+        guard case .proceed = verdict, let unexplained, unexplained > maxUnexplained else { return verdict }
+        return .hold(.unexplainedDisappearances(accounts: unexplained, limit: maxUnexplained))
     }
 }
 
@@ -130,6 +148,7 @@ public enum HoldReason: Sendable, Hashable, CustomStringConvertible {
     case emptyListing(activeAccounts: Int)
     case massDisable(disables: Int, threshold: Int, activeAccounts: Int)
     case directoryRemoved(accounts: Int)
+    case unexplainedDisappearances(accounts: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -139,6 +158,8 @@ public enum HoldReason: Sendable, Hashable, CustomStringConvertible {
             "\(disables) disables exceed the guard threshold of \(threshold) (of \(active) active accounts)"
         case .directoryRemoved(let accounts):
             "the directory vanished from the WorkOS listing; \(accounts) accounts would be disabled"
+        case .unexplainedDisappearances(let accounts, let limit):
+            "\(accounts) accounts are missing without a deletion or deactivation in the event feed (more than guard.max_unexplained = \(limit))"
         }
     }
 }

@@ -112,6 +112,9 @@ public struct StoredState: Sendable, Hashable {
     /// The organization's email domains, lower-cased: the `domain` of each of
     /// its directories (the planner adds the listed directory's own).
     public var organizationDomains: Set<String>
+    /// What the event feed reported about this directory (hybrid mode); nil
+    /// when the cross-check is off (`full` mode, or no events cursor yet).
+    public var eventFeed: EventFeedHistory?
 
     public init(
         directoryID: String, accounts: [StoredAccount] = [], groups: [StoredGroup] = [],
@@ -138,4 +141,21 @@ public struct StoredRowsNeeded: Sendable, Hashable {
     public var linkEmails: [String] = []
 
     public init() {}
+}
+
+/// What the events poller learnt from the WorkOS event feed about one
+/// directory, for the cross-check of a full reconcile's `missing` disables.
+public struct EventFeedHistory: Sendable, Hashable {
+    /// Accounts whose deletion or deactivation the feed reported within its
+    /// retention (applied by the poller, or held by the guard).
+    public var explainedAccounts: Set<UUID>
+    /// True when the feed's `dsync.deleted` for the directory was applied
+    /// (and no `dsync.activated` since): only then does
+    /// `guard.on_directory_removed: disable` disable a vanished directory's accounts.
+    public var directoryDeletionConfirmed: Bool
+
+    public init(explainedAccounts: Set<UUID> = [], directoryDeletionConfirmed: Bool = false) {
+        self.explainedAccounts = explainedAccounts
+        self.directoryDeletionConfirmed = directoryDeletionConfirmed
+    }
 }

@@ -28,6 +28,22 @@ struct PlanWriter {
     var directoryID: String { plan.directory.id }
     var organizationID: String? { plan.directory.organizationID }
 
+    /// Every step of applying the plan, in order: staging, groups, accounts,
+    /// disables, memberships, persons, roles, then the `events` rows. Returns
+    /// the persons whose last active account was disabled and the rows written.
+    func writeAll() async throws -> (personsDisabled: [UUID], eventsWritten: Int) {
+        try await createStagingTables()
+        try await writeGroups()
+        try await stageDisables()
+        try await writeAccounts()
+        try await recordMissingWhileHeld()
+        try await writeDisables()
+        try await writeMemberships()
+        let disabled = try await recomputePersons()
+        try await recordRoleChanges()
+        return (disabled, try await flushEvents())
+    }
+
     func createStagingTables() async throws {
         try await connection.execute(PostgresQuery(unsafeSQL: """
             CREATE TEMPORARY TABLE pending_events (

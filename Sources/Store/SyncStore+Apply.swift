@@ -81,16 +81,7 @@ extension SyncStore {
                 let writer = PlanWriter(
                     plan: plan, runID: runID, previousCompleteListing: previous, previousCompleteRunID: previousRunID,
                     connection: tx)
-                try await writer.createStagingTables()
-                try await writer.writeGroups()
-                try await writer.stageDisables()
-                try await writer.writeAccounts()
-                try await writer.recordMissingWhileHeld()
-                try await writer.writeDisables()
-                try await writer.writeMemberships()
-                disabled = try await writer.recomputePersons()
-                try await writer.recordRoleChanges()
-                applied.eventsWritten = try await writer.flushEvents()
+                (disabled, applied.eventsWritten) = try await writer.writeAll()
             }
             applied.personsDisabled = disabled.count
             applied.sessionRevocationFailure = try await revokeSessions(

@@ -105,6 +105,34 @@ extension SyncStore {
             """)
     }
 
+    /// The cross-check's input (hybrid mode): of the `missing` accounts, those
+    /// whose deletion or deactivation the event feed reported within its
+    /// retention, applied (an `events` row from a WorkOS event) or held by the
+    /// guard (a held plan of events). Nil while no events cursor exists: the
+    /// poller never ran, so the feed explains nothing and is not asked.
+    public func loadEventFeedHistory(
+        directoryID: String, missing: [UUID], retention: Duration = .seconds(30 * 86_400)
+    ) async throws -> EventFeedHistory? {
+        guard try await connection.query("SELECT EXISTS (SELECT 1 FROM workos_dsync.event_cursor) AS cursor")[0]
+            .decode(Bool.self, "cursor")
+        else { return nil }
+        let confirmed = try await connection.query("""
+            SELECT EXISTS (SELECT 1 FROM workos_dsync.directories WHERE id = \(directoryID) AND deletion_event_id IS NOT NULL) AS confirmed
+            """)[0].decode(Bool.self, "confirmed")
+        guard !missing.isEmpty else { return EventFeedHistory(directoryDeletionConfirmed: confirmed) }
+        let seconds = Double(retention.components.seconds)
+        let explained = try await connection.query("""
+            SELECT DISTINCT e.directory_user_id AS id FROM workos_dsync.events e
+            WHERE e.directory_id = \(directoryID) AND e.workos_event_id IS NOT NULL AND e.type = 'user.disabled'
+              AND e.directory_user_id = ANY(\(missing)::uuid[]) AND e.occurred_at > now() - make_interval(secs => \(seconds))
+            UNION
+            SELECT (a->>'directory_user_id')::uuid FROM workos_dsync.held_plans h, jsonb_array_elements(h.accounts) a
+            WHERE h.directory_id = \(directoryID) AND h.status = 'held' AND h.run_id IS NULL
+              AND (a->>'directory_user_id')::uuid = ANY(\(missing)::uuid[])
+            """).map { try $0.decode(UUID.self, "id") }
+        return EventFeedHistory(explainedAccounts: Set(explained), directoryDeletionConfirmed: confirmed)
+    }
+
     /// Takes the session-level lock of the API key's one events poller; false when another replica has it.
     public func tryLockEventPoller(keyID: String) async throws -> Bool {
         try await connection.tryAdvisoryLock(AdvisoryLockKey.eventPoller(keyID: keyID))
@@ -146,6 +174,12 @@ extension SyncStore {
             var applied = AppliedEvent(decision: decision)
             switch decision {
             case .reconcileDirectory:
+                // Whether the feed confirms the directory's deletion (`guard.on_directory_removed: disable`).
+                let deletionEventID: String? = if case .directoryDeleted = typed { event.id } else { nil }
+                try await tx.execute("""
+                    UPDATE workos_dsync.directories SET deletion_event_id = \(deletionEventID), updated_at = now()
+                    WHERE id = \(typed.directoryID) AND deletion_event_id IS DISTINCT FROM \(deletionEventID)
+                    """)
                 return applied
             case .skip:
                 break
@@ -158,16 +192,8 @@ extension SyncStore {
                 var writer = PlanWriter(
                     plan: plan, runID: nil, previousCompleteListing: nil, previousCompleteRunID: previousRunID, connection: tx)
                 writer.workosEventID = event.id
-                try await writer.createStagingTables()
-                try await writer.writeGroups()
-                try await writer.stageDisables()
-                try await writer.writeAccounts()
-                try await writer.recordMissingWhileHeld()
-                try await writer.writeDisables()
-                try await writer.writeMemberships()
-                let disabled = try await writer.recomputePersons()
-                try await writer.recordRoleChanges()
-                applied.eventsWritten = try await writer.flushEvents()
+                let disabled: [UUID]
+                (disabled, applied.eventsWritten) = try await writer.writeAll()
                 applied.disabled = plan.disablesToApply.count
                 try await markEventApplied(plan, on: tx)
                 applied.sessionRevocationFailure = try await revokeSessions(
@@ -298,16 +324,9 @@ extension SyncStore {
                 ORDER BY d.created_at
                 """)
             {
-                let account = StoredAccount(
-                    id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
-                    idpID: try row.decode(String?.self, "idp_id") ?? "", userID: try row.decode(UUID?.self, "user_id"),
-                    email: try row.decode(String?.self, "email"),
-                    status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
-                    disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
-                    fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")),
-                    firstName: try row.decode(String?.self, "first_name"), lastName: try row.decode(String?.self, "last_name"),
-                    isAnonymized: try row.decode(Bool.self, "anonymized"),
-                    lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id"))
+                let account = try Self.storedAccount(
+                    row, workosID: try row.decode(String.self, "workos_id"), idpID: try row.decode(String?.self, "idp_id") ?? "",
+                    email: try row.decode(String?.self, "email"))
                 slice.accounts.append(account)
                 // An account a complete listing disabled as missing is as new as that listing's start:
                 // an older event (replayed by a poller behind the listing) must not reactivate it.
@@ -332,27 +351,8 @@ extension SyncStore {
             if !slice.accounts.contains(where: { $0.workosID == user.id || (!user.idpID.isEmpty && $0.idpID == user.idpID) }),
                 let email = user.email?.lowercased(), !email.isEmpty
             {
-                let organizationID = directory?.organizationID
-                for row in try await tx.query("""
-                    SELECT p.id, lower(p.email) AS email,
-                           EXISTS (SELECT 1 FROM workos_dsync.directory_users o WHERE o.user_id = p.id
-                                   AND o.organization_id IS DISTINCT FROM \(organizationID)) AS other_organization
-                    FROM workos_dsync.users p
-                    WHERE lower(p.email) = \(email) AND p.anonymized_at IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM workos_dsync.directory_users d
-                                      WHERE d.user_id = p.id AND d.directory_id = \(directoryID))
-                    """)
-                {
-                    slice.linkCandidates.append(LinkCandidate(
-                        userID: try row.decode(UUID.self, "id"), email: try row.decode(String.self, "email"),
-                        belongsToOtherOrganization: try row.decode(Bool.self, "other_organization")))
-                }
-                if let organizationID {
-                    slice.organizationDomains = Set(try await tx.query("""
-                        SELECT DISTINCT lower(domain) AS domain FROM workos_dsync.directories
-                        WHERE organization_id = \(organizationID) AND coalesce(domain, '') <> ''
-                        """).map { try $0.decode(String.self, "domain") })
-                }
+                (slice.linkCandidates, slice.organizationDomains) = try await Self.linkCandidates(
+                    emails: [email], directoryID: directoryID, organizationID: directory?.organizationID, on: tx)
             }
         }
         let groupIDs = Array(Set(slice.memberships.values.flatMap { $0 } + (event.group.map { [$0.id] } ?? [])))
@@ -362,10 +362,7 @@ extension SyncStore {
                 FROM workos_dsync.directory_groups WHERE directory_id = \(directoryID) AND workos_id = ANY(\(groupIDs)::text[])
                 """)
             {
-                slice.groups.append(StoredGroup(
-                    id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
-                    idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
-                    fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")), isRemoved: try row.decode(Bool.self, "removed")))
+                slice.groups.append(try Self.storedGroup(row))
             }
         }
         if case .groupDeleted(let group) = event {

@@ -14,6 +14,12 @@ public struct DirectoryStatus: Sendable, Hashable {
     public var lastRunAt: Date?
     public var lastError: String?
     public var lastCounts: String?
+    /// The last run's `missing` accounts the event feed does not explain (hybrid mode's cross-check).
+    public var lastUnexplainedDisappearances: Int? {
+        guard let lastCounts, let data = lastCounts.data(using: .utf8),
+              let counts = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return counts["unexplained"] as? Int
+    }
     /// Ids and sizes of plans waiting for `approve`.
     public var heldPlans: [HeldPlanSummary]
 }

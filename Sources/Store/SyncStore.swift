@@ -27,10 +27,7 @@ public final class SyncStore: Sendable {
             FROM workos_dsync.directory_groups WHERE directory_id = \(directoryID)
             """)
         {
-            state.groups.append(StoredGroup(
-                id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
-                idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
-                fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")), isRemoved: try row.decode(Bool.self, "removed")))
+            state.groups.append(try Self.storedGroup(row))
         }
         // Memberships only of the accounts the plan will write: an unchanged directory loads none.
         let needed = listing.map { Planner.storedRowsNeeded($0, accounts: state.accounts) } ?? StoredRowsNeeded()
@@ -52,28 +49,58 @@ public final class SyncStore: Sendable {
         let emails = Array(Set(needed.linkEmails.map { $0.lowercased() }))
         let organizationID = listing?.directory.organizationID
         if !emails.isEmpty {
-            for row in try await connection.query("""
-                SELECT p.id, lower(p.email) AS email,
-                       EXISTS (SELECT 1 FROM workos_dsync.directory_users o WHERE o.user_id = p.id
-                               AND o.organization_id IS DISTINCT FROM \(organizationID)) AS other_organization
-                FROM workos_dsync.users p
-                WHERE lower(p.email) = ANY(\(emails)::text[]) AND p.anonymized_at IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM workos_dsync.directory_users d
-                                  WHERE d.user_id = p.id AND d.directory_id = \(directoryID))
-                """)
-            {
-                state.linkCandidates.append(LinkCandidate(
-                    userID: try row.decode(UUID.self, "id"), email: try row.decode(String.self, "email"),
-                    belongsToOtherOrganization: try row.decode(Bool.self, "other_organization")))
-            }
-            if let organizationID {
-                state.organizationDomains = Set(try await connection.query("""
-                    SELECT DISTINCT lower(domain) AS domain FROM workos_dsync.directories
-                    WHERE organization_id = \(organizationID) AND coalesce(domain, '') <> ''
-                    """).map { try $0.decode(String.self, "domain") })
-            }
+            (state.linkCandidates, state.organizationDomains) = try await Self.linkCandidates(
+                emails: emails, directoryID: directoryID, organizationID: organizationID, on: connection)
         }
         return state
+    }
+
+    /// Persons without an account in the directory whose email (lower-cased)
+    /// is one of `emails`, for 1:1 linking, and the organization's email domains.
+    static func linkCandidates(
+        emails: [String], directoryID: String, organizationID: String?, on connection: PostgresConnection
+    ) async throws -> (candidates: [LinkCandidate], domains: Set<String>) {
+        let candidates = try await connection.query("""
+            SELECT p.id, lower(p.email) AS email,
+                   EXISTS (SELECT 1 FROM workos_dsync.directory_users o WHERE o.user_id = p.id
+                           AND o.organization_id IS DISTINCT FROM \(organizationID)) AS other_organization
+            FROM workos_dsync.users p
+            WHERE lower(p.email) = ANY(\(emails)::text[]) AND p.anonymized_at IS NULL
+              AND NOT EXISTS (SELECT 1 FROM workos_dsync.directory_users d
+                              WHERE d.user_id = p.id AND d.directory_id = \(directoryID))
+            """).map { row in
+            LinkCandidate(
+                userID: try row.decode(UUID.self, "id"), email: try row.decode(String.self, "email"),
+                belongsToOtherOrganization: try row.decode(Bool.self, "other_organization"))
+        }
+        guard let organizationID else { return (candidates, []) }
+        let domains = Set(try await connection.query("""
+            SELECT DISTINCT lower(domain) AS domain FROM workos_dsync.directories
+            WHERE organization_id = \(organizationID) AND coalesce(domain, '') <> ''
+            """).map { try $0.decode(String.self, "domain") })
+        return (candidates, domains)
+    }
+
+    /// One `directory_groups` row (`id, workos_id, idp_id, name, fingerprint, removed`).
+    static func storedGroup(_ row: PostgresRow) throws -> StoredGroup {
+        StoredGroup(
+            id: try row.decode(UUID.self, "id"), workosID: try row.decode(String.self, "workos_id"),
+            idpID: try row.decode(String.self, "idp_id"), name: try row.decode(String.self, "name"),
+            fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")), isRemoved: try row.decode(Bool.self, "removed"))
+    }
+
+    /// One `directory_users` row as the planner needs it; `workosID`, `idpID`
+    /// and `email` are passed in (a listing may share their strings).
+    static func storedAccount(_ row: PostgresRow, workosID: String, idpID: String, email: String?) throws -> StoredAccount {
+        StoredAccount(
+            id: try row.decode(UUID.self, "id"), workosID: workosID, idpID: idpID,
+            userID: try row.decode(UUID?.self, "user_id"), email: email,
+            status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
+            disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
+            fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")),
+            firstName: try row.decode(String?.self, "first_name"), lastName: try row.decode(String?.self, "last_name"),
+            isAnonymized: try row.decode(Bool.self, "anonymized"),
+            lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id"))
     }
 
     /// The directory's accounts, compact. An account's WorkOS id, `idp_id` and
@@ -104,15 +131,7 @@ public final class SyncStore: Sendable {
                     if listed.idpID == idpID { idpID = listed.idpID }
                     if listed.email == email { email = listed.email }
                 }
-                accounts.append(StoredAccount(
-                    id: try row.decode(UUID.self, "id"), workosID: workosID, idpID: idpID,
-                    userID: try row.decode(UUID?.self, "user_id"), email: email,
-                    status: AccountStatus(rawValue: try row.decode(String.self, "status")) ?? .disabled,
-                    disabledReason: try row.decode(String?.self, "disabled_reason").flatMap(DisableReason.init(rawValue:)),
-                    fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")),
-                    firstName: try row.decode(String?.self, "first_name"), lastName: try row.decode(String?.self, "last_name"),
-                    isAnonymized: try row.decode(Bool.self, "anonymized"),
-                    lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id")))
+                accounts.append(try Self.storedAccount(row, workosID: workosID, idpID: idpID, email: email))
             }
         }
         return accounts

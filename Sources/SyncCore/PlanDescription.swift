@@ -31,6 +31,9 @@ public enum PlanDescription {
             }
         }
         let held = Set(plan.heldDisables.map(\.accountID))
+        if let unexplained = plan.unexplainedDisappearances, unexplained > 0 {
+            lines.append("\(unexplained) accounts missing, unexplained by the event feed (no deletion or deactivation event)")
+        }
         for disable in plan.disables {
             // The last complete listing that contained the account: recorded when it first went
             // missing, else the directory's last complete listing (it was in it).

@@ -28,8 +28,7 @@ public struct Runtime: Sendable {
         let store = SyncStore(connection: connection, logger: logger)
         let engine = SyncEngine(
             client: client, store: store,
-            configuration: .init(
-                safety: settings.safety, revokeSessionsSQL: settings.revokeSessionsSQL, directories: settings.directories),
+            configuration: .init(settings: settings),
             logger: logger)
         return Runtime(settings: settings, client: client, store: store, engine: engine)
     }

@@ -48,7 +48,7 @@ public struct Settings: Sendable {
     public var concurrency = 2
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
     public var directories: [String] = []
-    /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`.
+    /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`, `guard.max_unexplained`.
     public var safety = SafetyPolicy()
     /// `revoke_sessions_sql`: run in the apply transaction when persons are
     /// disabled, with `$1` the `uuid[]` of their `users.id`. Default none.
@@ -195,6 +195,7 @@ public struct Settings: Sendable {
         case "guard.min_users": safety.minUsers = try integer(0...Int(Int32.max))
         case "guard.fraction": safety.fraction = try number(0...1)
         case "guard.max_users": safety.maxUsers = node.null != nil ? nil : try integer(0...Int(Int32.max))
+        case "guard.max_unexplained": safety.maxUnexplained = try integer(0...Int(Int32.max))
         case "guard.on_directory_removed":
             safety.onDirectoryRemoved = SafetyPolicy.DirectoryRemovedAction(rawValue: try oneOf(["hold", "disable"]))!
         case "revoke_sessions_sql": revokeSessionsSQL = try string()

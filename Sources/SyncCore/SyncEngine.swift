@@ -32,11 +32,25 @@ public final class SyncEngine: Sendable {
         public var revokeSessionsSQL: String?
         /// Only these directories (empty: all of the API key's).
         public var directories: [String]
+        /// Hybrid mode: a full reconcile cross-checks its `missing` disables
+        /// against the event feed (once an events cursor exists).
+        public var crossCheck: Bool
 
-        public init(safety: SafetyPolicy = SafetyPolicy(), revokeSessionsSQL: String? = nil, directories: [String] = []) {
+        public init(
+            safety: SafetyPolicy = SafetyPolicy(), revokeSessionsSQL: String? = nil, directories: [String] = [],
+            crossCheck: Bool = false
+        ) {
             self.safety = safety
             self.revokeSessionsSQL = revokeSessionsSQL
             self.directories = directories
+            self.crossCheck = crossCheck
+        }
+
+        /// The engine's options as `settings` give them (`sync.mode: hybrid` turns the cross-check on).
+        public init(settings: Settings) {
+            self.init(
+                safety: settings.safety, revokeSessionsSQL: settings.revokeSessionsSQL, directories: settings.directories,
+                crossCheck: settings.mode == .hybrid)
         }
     }
 
@@ -100,7 +114,11 @@ public final class SyncEngine: Sendable {
             let listing = await PreparedListing.prepare(consume snapshot)
             // After the listing, not during its fetch: decoding pages keeps every core busy
             // there, and the stored accounts share the listing's strings.
-            let stored = try await store.loadState(directoryID: directory.id, for: listing)
+            var stored = try await store.loadState(directoryID: directory.id, for: listing)
+            if configuration.crossCheck {
+                stored.eventFeed = try await store.loadEventFeedHistory(
+                    directoryID: directory.id, missing: Planner.missingAccounts(listing, accounts: stored.accounts))
+            }
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
             report.detail = plan.quarantine.detail
             Self.logQuarantine(of: plan, logger: logger)
@@ -132,7 +150,10 @@ public final class SyncEngine: Sendable {
     public func reconcileRemoved(_ directory: Directory, mode: Mode) async -> DirectoryReport {
         await leased(directory, mode: mode) { report, _ in
             report.detail = "directory vanished from the WorkOS listing"
-            let stored = try await store.loadState(directoryID: directory.id, for: nil)
+            var stored = try await store.loadState(directoryID: directory.id, for: nil)
+            if configuration.crossCheck {
+                stored.eventFeed = try await store.loadEventFeedHistory(directoryID: directory.id, missing: [])
+            }
             var plan = Planner.planDirectoryRemoved(directory: directory, stored: stored, policy: configuration.safety)
             try await finish(&plan, mode: mode, report: &report)
         }

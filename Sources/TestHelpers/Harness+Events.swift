@@ -27,3 +27,16 @@ extension Harness {
         return (try row.decode(String.self, "status"), try row.decode(String?.self, "disabled_reason"))
     }
 }
+
+extension Harness {
+    /// A complete listing, then a poller whose first poll stored the cursor
+    /// (hybrid mode from then on). Close the connection when done.
+    public func syncedEventPoller(
+        configure: (inout Settings) -> Void = { _ in }
+    ) async throws -> (EventPoller, PostgresConnection) {
+        _ = try await sync()
+        let (poller, _, connection) = try await eventPoller(configure: configure)
+        _ = try await poller.poll()
+        return (poller, connection)
+    }
+}

@@ -47,6 +47,9 @@ struct StatusCommand: AsyncParsableCommand {
                 if let counts = status.lastCounts, counts != "{}" { run += " \(counts)" }
                 if let error = status.lastError { run += " — \(error)" }
                 print(run)
+                if let unexplained = status.lastUnexplainedDisappearances, unexplained > 0 {
+                    print("  \(unexplained) accounts missing, unexplained by the event feed (guard.max_unexplained)")
+                }
             }
             for held in status.heldPlans {
                 print("  HELD plan \(held.id): \(held.accounts) disables wait for `workos-dsync approve --directory \(status.id) --plan \(held.id)`")

@@ -92,10 +92,8 @@ import WorkOSSimulator
     @Test func replayingTheWholeFeedIsANoOp() async throws {
         let harness = try await Harness.start(users: 10, groups: 2)
         defer { Task { await harness.stop() } }
-        try await harness.sync()
-        let (poller, _, connection) = try await harness.eventPoller()
+        let (poller, connection) = try await harness.syncedEventPoller()
         defer { Task { await connection.close() } }
-        _ = try await poller.poll()
         let users = harness.activeUsers()
         harness.simulator.updateUser(users[0].id, lastName: "Later")
         harness.simulator.deactivateUser(users[1].id)
@@ -119,10 +117,8 @@ import WorkOSSimulator
     @Test func aFullReconcileRacingEventsNeverRevertsNewerData() async throws {
         let harness = try await Harness.start(users: 10, groups: 2)
         defer { Task { await harness.stop() } }
-        try await harness.sync()
-        let (poller, _, connection) = try await harness.eventPoller()
+        let (poller, connection) = try await harness.syncedEventPoller()
         defer { Task { await connection.close() } }
-        _ = try await poller.poll()
         let store = harness.runtime.store
         let directory = try #require(try await harness.runtime.client.listDirectories().first)
         // A listing starts and completes...
