@@ -254,32 +254,34 @@ extension SyncStore {
         _ = try await tx.query("SELECT pg_advisory_xact_lock(\(AdvisoryLockKey.directoryWrites(directoryID))) IS NULL AS locked")
     }
 
+    /// The ids and WorkOS ids of a directory's rows in `table` (accounts or
+    /// groups) that an event wrote at or after `since`.
+    private func rowsWrittenByEvents(
+        in table: String, directoryID: String, since: Date, on tx: PostgresConnection
+    ) async throws -> (ids: Set<UUID>, workosIDs: Set<String>) {
+        var ids = Set<UUID>()
+        var workosIDs = Set<String>()
+        for row in try await tx.query("""
+            SELECT id, workos_id FROM \(identifier: table)
+            WHERE directory_id = \(directoryID) AND event_applied_at >= \(since)
+            """)
+        {
+            ids.insert(try row.decode(UUID.self, "id"))
+            workosIDs.insert(try row.decode(String.self, "workos_id"))
+        }
+        return (ids, workosIDs)
+    }
+
     /// The plan of a complete listing without the changes to rows that an
     /// event wrote after the listing started: the event's data is newer, and
     /// an account an event created meanwhile is not `missing`. The next
     /// listing converges on them.
     func withoutEventNewerChanges(_ plan: Plan, listingStartedAt: Date, on tx: PostgresConnection) async throws -> Plan {
         let directoryID = plan.directory.id
-        var accountIDs = Set<UUID>()
-        var userIDs = Set<String>()
-        for row in try await tx.query("""
-            SELECT id, workos_id FROM workos_dsync.directory_users
-            WHERE directory_id = \(directoryID) AND event_applied_at >= \(listingStartedAt)
-            """)
-        {
-            accountIDs.insert(try row.decode(UUID.self, "id"))
-            userIDs.insert(try row.decode(String.self, "workos_id"))
-        }
-        var groupIDs = Set<UUID>()
-        var groupWorkOSIDs = Set<String>()
-        for row in try await tx.query("""
-            SELECT id, workos_id FROM workos_dsync.directory_groups
-            WHERE directory_id = \(directoryID) AND event_applied_at >= \(listingStartedAt)
-            """)
-        {
-            groupIDs.insert(try row.decode(UUID.self, "id"))
-            groupWorkOSIDs.insert(try row.decode(String.self, "workos_id"))
-        }
+        let (accountIDs, userIDs) = try await rowsWrittenByEvents(
+            in: "workos_dsync.directory_users", directoryID: directoryID, since: listingStartedAt, on: tx)
+        let (groupIDs, groupWorkOSIDs) = try await rowsWrittenByEvents(
+            in: "workos_dsync.directory_groups", directoryID: directoryID, since: listingStartedAt, on: tx)
         guard !accountIDs.isEmpty || !groupIDs.isEmpty else { return plan }
         var kept = plan
         kept.accountWrites.removeAll { write in
