@@ -14,6 +14,8 @@ public struct EventSlice: Sendable, Hashable {
     public var memberships: [String: Set<String>] = [:]
     /// The stored groups those memberships, or the event's group, name.
     public var groups: [StoredGroup] = []
+    /// `workos_updated_at` of those groups, by group id.
+    public var groupUpdatedAt: [UUID: Date] = [:]
     /// WorkOS ids of the stored members of the event's group (group events).
     public var groupMembers: [String] = []
     /// Persons that a new account could be linked to by email.
@@ -51,8 +53,8 @@ public enum EventDecision: Sendable, Hashable {
 /// - `dsync.user.deleted` disables the account at once, reason `missing`
 ///   (what the next complete listing would decide; the trail is the same).
 /// - `dsync.user.updated` to a non-active state disables it, reason `inactive`.
-/// - Never overwrite newer data: a user whose `updated_at` is not later than
-///   the stored `workos_updated_at` is skipped, which makes a replay a no-op.
+/// - Never overwrite newer data: a user or group whose `updated_at` is not
+///   later than the stored `workos_updated_at` is skipped, which makes a replay a no-op.
 /// - The guard: disables by events within the sliding window beyond
 ///   `SafetyPolicy.threshold` are held in the directory's held plan (merged
 ///   with the accounts it already holds), for `approve`.
@@ -84,6 +86,9 @@ public enum EventPlanner {
             plan = Plan(directory: directory)
             let fingerprint = Fingerprint.of(group: group)
             if let stored = slice.groups.first(where: { $0.workosID == group.id }) {
+                if let storedAt = slice.groupUpdatedAt[stored.id], let eventAt = group.updatedAt, eventAt <= storedAt {
+                    return .skip("the stored group is as new or newer")
+                }
                 guard stored.fingerprint != fingerprint || stored.isRemoved else { return .skip("group unchanged") }
                 plan.groupWrites = [GroupWrite(kind: .update, groupID: stored.id, group: group, fingerprint: fingerprint)]
             } else {

@@ -64,7 +64,7 @@ struct PlanWriter {
             CREATE TEMPORARY TABLE stage_disables (account_id uuid NOT NULL, reason text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_groups (
                 kind text NOT NULL, group_id uuid NOT NULL, workos_id text NOT NULL, idp_id text NOT NULL,
-                name text NOT NULL, fingerprint text NOT NULL
+                name text NOT NULL, fingerprint text NOT NULL, workos_updated_at timestamptz
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_memberships (op text NOT NULL, group_workos_id text NOT NULL, user_workos_id text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE person_changes (user_id uuid NOT NULL, status text NOT NULL, reason text) ON COMMIT DROP;
@@ -76,15 +76,17 @@ struct PlanWriter {
     func writeGroups() async throws {
         guard !plan.groupWrites.isEmpty || !plan.groupRemovals.isEmpty else { return }
         try await connection.copy(
-            into: "stage_groups", columns: ["kind", "group_id", "workos_id", "idp_id", "name", "fingerprint"],
+            into: "stage_groups", columns: ["kind", "group_id", "workos_id", "idp_id", "name", "fingerprint", "workos_updated_at"],
             rows: plan.groupWrites.map { write in
                 [write.kind == .create ? "create" : "update", (write.groupID ?? UUID()).uuidString, write.group.id,
-                 Storable.text(write.group.idpID), Storable.text(write.group.name), write.fingerprint.hex]
+                 Storable.text(write.group.idpID), Storable.text(write.group.name), write.fingerprint.hex,
+                 write.group.updatedAt.map(Timestamp.format)]
             })
         try await connection.execute("""
             WITH created AS (
-                INSERT INTO workos_dsync.directory_groups (id, workos_id, directory_id, organization_id, idp_id, name, fingerprint)
-                SELECT group_id, workos_id, \(directoryID), \(organizationID), idp_id, name, fingerprint
+                INSERT INTO workos_dsync.directory_groups (id, workos_id, directory_id, organization_id, idp_id, name, fingerprint,
+                    workos_updated_at)
+                SELECT group_id, workos_id, \(directoryID), \(organizationID), idp_id, name, fingerprint, workos_updated_at
                 FROM stage_groups WHERE kind = 'create'
                 RETURNING id, workos_id, name
             )
@@ -97,7 +99,7 @@ struct PlanWriter {
                 JOIN stage_groups s ON s.group_id = g.id WHERE s.kind = 'update'
             ), updated AS (
                 UPDATE workos_dsync.directory_groups g SET workos_id = s.workos_id, idp_id = s.idp_id, name = s.name,
-                    fingerprint = s.fingerprint, removed_at = NULL, updated_at = now()
+                    fingerprint = s.fingerprint, workos_updated_at = s.workos_updated_at, removed_at = NULL, updated_at = now()
                 FROM stage_groups s WHERE s.group_id = g.id AND s.kind = 'update'
                 RETURNING g.id
             )

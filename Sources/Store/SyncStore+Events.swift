@@ -107,12 +107,13 @@ extension SyncStore {
 
     /// The cross-check's input (hybrid mode): of the `missing` accounts, those
     /// whose deletion or deactivation the event feed reported within its
-    /// retention, applied (an `events` row from a WorkOS event) or held by the
-    /// guard (a held plan of events). Nil while no events cursor exists: the
-    /// poller never ran, so the feed explains nothing and is not asked.
-    public func loadEventFeedHistory(
-        directoryID: String, missing: [UUID], retention: Duration = .seconds(30 * 86_400)
-    ) async throws -> EventFeedHistory? {
+    /// retention and that were not reactivated since (a later
+    /// `user.reactivated` row), applied (an `events` row from a WorkOS event) or held by the
+    /// guard (a held plan of events). `retention` is `events.retention`: an
+    /// event older than it cannot be in the feed WorkOS replays either. Nil
+    /// while no events cursor exists: the poller never ran, so the feed
+    /// explains nothing and is not asked.
+    public func loadEventFeedHistory(directoryID: String, missing: [UUID], retention: Duration) async throws -> EventFeedHistory? {
         guard try await connection.query("SELECT EXISTS (SELECT 1 FROM workos_dsync.event_cursor) AS cursor")[0]
             .decode(Bool.self, "cursor")
         else { return nil }
@@ -125,6 +126,9 @@ extension SyncStore {
             SELECT DISTINCT e.directory_user_id AS id FROM workos_dsync.events e
             WHERE e.directory_id = \(directoryID) AND e.workos_event_id IS NOT NULL AND e.type = 'user.disabled'
               AND e.directory_user_id = ANY(\(missing)::uuid[]) AND e.occurred_at > now() - make_interval(secs => \(seconds))
+              AND NOT EXISTS (
+                SELECT 1 FROM workos_dsync.events later
+                WHERE later.directory_user_id = e.directory_user_id AND later.type = 'user.reactivated' AND later.id > e.id)
             UNION
             SELECT (a->>'directory_user_id')::uuid FROM workos_dsync.held_plans h, jsonb_array_elements(h.accounts) a
             WHERE h.directory_id = \(directoryID) AND h.status = 'held' AND h.run_id IS NULL
@@ -231,6 +235,7 @@ extension SyncStore {
     }
 
     /// Stamps the rows an event wrote, so a full reconcile whose listing started earlier leaves them alone.
+    /// Accounts whose groups it changed get a fingerprint no listing matches.
     private func markEventApplied(_ plan: Plan, on tx: PostgresConnection) async throws {
         let userIDs = Array(Set(plan.accountWrites.map(\.user.id) + plan.disables.map(\.workosID)
             + plan.existingAccountMembershipAdds.map(\.userWorkOSID) + plan.membershipRemovals.map(\.userWorkOSID)))
@@ -239,6 +244,19 @@ extension SyncStore {
             try await tx.execute("""
                 UPDATE workos_dsync.directory_users SET event_applied_at = clock_timestamp()
                 WHERE directory_id = \(plan.directory.id) AND workos_id = ANY(\(userIDs)::text[])
+                """)
+        }
+        // A user's fingerprint covers its groups: an event that changed them
+        // without rewriting the account leaves one that no listing matches, so
+        // the next full reconcile compares this account's groups again (else a
+        // listing equal to the one before the event would leave them as the event put them).
+        let written = Set(plan.accountWrites.map(\.user.id))
+        let regrouped = Array(Set(plan.existingAccountMembershipAdds.map(\.userWorkOSID) + plan.membershipRemovals.map(\.userWorkOSID))
+            .subtracting(written))
+        if !regrouped.isEmpty {
+            try await tx.execute("""
+                UPDATE workos_dsync.directory_users SET fingerprint = 'groups changed by an event'
+                WHERE directory_id = \(plan.directory.id) AND workos_id = ANY(\(regrouped)::text[])
                 """)
         }
         if !groupIDs.isEmpty {
@@ -360,11 +378,13 @@ extension SyncStore {
         let groupIDs = Array(Set(slice.memberships.values.flatMap { $0 } + (event.group.map { [$0.id] } ?? [])))
         if !groupIDs.isEmpty {
             for row in try await tx.query("""
-                SELECT id, workos_id, idp_id, name, fingerprint, removed_at IS NOT NULL AS removed
+                SELECT id, workos_id, idp_id, name, fingerprint, removed_at IS NOT NULL AS removed, workos_updated_at
                 FROM workos_dsync.directory_groups WHERE directory_id = \(directoryID) AND workos_id = ANY(\(groupIDs)::text[])
                 """)
             {
-                slice.groups.append(try Self.storedGroup(row))
+                let group = try Self.storedGroup(row)
+                slice.groups.append(group)
+                if let updatedAt = try row.decode(Date?.self, "workos_updated_at") { slice.groupUpdatedAt[group.id] = updatedAt }
             }
         }
         if case .groupDeleted(let group) = event {

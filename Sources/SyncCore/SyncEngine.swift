@@ -35,22 +35,26 @@ public final class SyncEngine: Sendable {
         /// Hybrid mode: a full reconcile cross-checks its `missing` disables
         /// against the event feed (once an events cursor exists).
         public var crossCheck: Bool
+        /// How far back the cross-check looks for a deletion or deactivation
+        /// event (`events.retention`, WorkOS keeps events 30 days).
+        public var eventsRetention: Duration
 
         public init(
             safety: SafetyPolicy = SafetyPolicy(), revokeSessionsSQL: String? = nil, directories: [String] = [],
-            crossCheck: Bool = false
+            crossCheck: Bool = false, eventsRetention: Duration = .seconds(30 * 86_400)
         ) {
             self.safety = safety
             self.revokeSessionsSQL = revokeSessionsSQL
             self.directories = directories
             self.crossCheck = crossCheck
+            self.eventsRetention = eventsRetention
         }
 
         /// The engine's options as `settings` give them (`sync.mode: hybrid` turns the cross-check on).
         public init(settings: Settings) {
             self.init(
                 safety: settings.safety, revokeSessionsSQL: settings.revokeSessionsSQL, directories: settings.directories,
-                crossCheck: settings.mode == .hybrid)
+                crossCheck: settings.mode == .hybrid, eventsRetention: settings.eventsRetention)
         }
     }
 
@@ -117,7 +121,8 @@ public final class SyncEngine: Sendable {
             var stored = try await store.loadState(directoryID: directory.id, for: listing)
             if configuration.crossCheck {
                 stored.eventFeed = try await store.loadEventFeedHistory(
-                    directoryID: directory.id, missing: Planner.missingAccounts(listing, accounts: stored.accounts))
+                    directoryID: directory.id, missing: Planner.missingAccounts(listing, accounts: stored.accounts),
+                    retention: configuration.eventsRetention)
             }
             var plan = try Planner.plan(listing, stored: stored, policy: configuration.safety)
             report.detail = plan.quarantine.detail
@@ -152,7 +157,8 @@ public final class SyncEngine: Sendable {
             report.detail = "directory vanished from the WorkOS listing"
             var stored = try await store.loadState(directoryID: directory.id, for: nil)
             if configuration.crossCheck {
-                stored.eventFeed = try await store.loadEventFeedHistory(directoryID: directory.id, missing: [])
+                stored.eventFeed = try await store.loadEventFeedHistory(
+                    directoryID: directory.id, missing: [], retention: configuration.eventsRetention)
             }
             var plan = Planner.planDirectoryRemoved(directory: directory, stored: stored, policy: configuration.safety)
             try await finish(&plan, mode: mode, report: &report)

@@ -51,6 +51,48 @@ import WorkOSSimulator
         for user in few { #expect(try await harness.accountStatus(user.id).map { [$0.status, $0.reason] } == ["disabled", "missing"]) }
     }
 
+    @Test func anOldDeactivationUndoneByAReactivationExplainsNoLaterDisappearance() async throws {
+        let harness = try await Harness.start(users: 40, groups: 2)
+        defer { Task { await harness.stop() } }
+        let (poller, connection) = try await harness.syncedEventPoller()
+        defer { Task { await connection.close() } }
+        let users = harness.activeUsers()
+        let returning = users[0]
+        // The feed deactivates, then reactivates one person: both applied by the poller.
+        harness.simulator.setUserState(returning.id, "inactive")
+        _ = try await poller.poll()
+        #expect(try await harness.accountStatus(returning.id)?.status == "disabled")
+        harness.simulator.setUserState(returning.id, "active")
+        _ = try await poller.poll()
+        #expect(try await harness.accountStatus(returning.id)?.status == "active")
+        // Then 11 people vanish behind the poller's back, that person among them: the old
+        // deactivation explains nothing, so 11 > guard.max_unexplained (10) are held.
+        for user in users.prefix(11) { harness.simulator.deleteUser(user.id) }
+        let report = try #require(try await harness.sync().first)
+        #expect(report.summary?.unexplained == 11)
+        #expect(report.outcome == .held)
+        #expect(try await harness.accountStatus(returning.id)?.status == "active")
+    }
+
+    @Test func aDeactivationOlderThanTheEventsRetentionExplainsNothing() async throws {
+        let harness = try await Harness.start(users: 10, groups: 2)
+        defer { Task { await harness.stop() } }
+        let (poller, connection) = try await harness.syncedEventPoller()
+        defer { Task { await connection.close() } }
+        let user = harness.activeUsers()[0]
+        harness.simulator.setUserState(user.id, "inactive")
+        _ = try await poller.poll()
+        let accountID = try #require(try await harness.account(user.id)).decode(UUID.self, "id")
+        let store = harness.runtime.store
+        let fresh = try await store.loadEventFeedHistory(
+            directoryID: harness.directoryID, missing: [accountID], retention: .seconds(86_400))
+        #expect(fresh?.explainedAccounts == [accountID])
+        // The same deactivation under a retention shorter than its age (`events` is
+        // append-only, so the retention shrinks instead of the event ageing): outside the feed.
+        let stale = try await store.loadEventFeedHistory(directoryID: harness.directoryID, missing: [accountID], retention: .zero)
+        #expect(stale?.explainedAccounts == [])
+    }
+
     @Test func theCrossCheckIsOffWithoutAnEventsCursor() async throws {
         let harness = try await Harness.start(users: 40, groups: 2)
         defer { Task { await harness.stop() } }

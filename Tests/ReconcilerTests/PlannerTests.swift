@@ -24,6 +24,36 @@ import WorkOSModel
         return store
     }
 
+    @Test func theCrossCheckHoldsOnlyDisappearancesTheFeedLeavesUnexplainedAboveTheLimit() throws {
+        let everyone = (1...40).map { user($0) }
+        let store = try synced(everyone)
+        let gone = Set((1...12).map { "user_\($0)" })
+        let listing = snapshot(everyone.filter { !gone.contains($0.id) })
+        let goneAccounts = store.state.accounts.filter { gone.contains($0.workosID) }.map(\.id)
+        func plan(explained: Int?) throws -> Plan {
+            var stored = store.state
+            stored.eventFeed = explained.map { EventFeedHistory(explainedAccounts: Set(goneAccounts.prefix($0))) }
+            return try Planner.plan(snapshot: listing, stored: stored, policy: SafetyPolicy())
+        }
+        // No feed (no events cursor): nothing is counted, 12 of 40 is under the guard's threshold.
+        let withoutFeed = try plan(explained: nil)
+        #expect(withoutFeed.unexplainedDisappearances == nil)
+        #expect(withoutFeed.verdict == .proceed)
+        // The feed explains 2: 10 unexplained is the limit itself, still applied.
+        let atLimit = try plan(explained: 2)
+        #expect(atLimit.unexplainedDisappearances == 10)
+        #expect(atLimit.verdict == .proceed)
+        // The feed explains 1: 11 unexplained are held, all 12 disables with them.
+        let aboveLimit = try plan(explained: 1)
+        #expect(aboveLimit.unexplainedDisappearances == 11)
+        #expect(aboveLimit.verdict == .hold(.unexplainedDisappearances(accounts: 11, limit: 10)))
+        #expect(aboveLimit.disablesToApply.isEmpty)
+        // A verdict the guard already holds keeps its own reason.
+        let policy = SafetyPolicy()
+        let massHold = SafetyVerdict.hold(.massDisable(disables: 30, threshold: 25, activeAccounts: 40))
+        #expect(policy.crossChecked(massHold, unexplained: 30) == massHold)
+    }
+
     @Test func firstSyncCreatesAccountsGroupsAndMemberships() throws {
         let plan = try Planner.plan(
             snapshot: snapshot([user(1), user(2)], memberships: ["group_1": ["user_1"]]),
