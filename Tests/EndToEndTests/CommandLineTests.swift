@@ -112,6 +112,27 @@ import WorkOSSimulator
         #expect(!broken.errors.contains("s3cret-pw"))
     }
 
+    /// Each command that reads the settings, with the arguments it needs to get that far.
+    static let settingsCommands: [[String]] = [
+        ["migrate"], ["run"], ["sync", "--once"], ["plan"], ["approve", "--directory", "directory_1"], ["status"],
+        ["purge", "--older-than", "90"], ["portal-link", "--organization", "org_1"],
+    ]
+
+    @Test func everyCommandTakesConfigAndLogLevelAndRefusesAWrongOneNamingIt() throws {
+        let missing = "/nonexistent/\(UUID().uuidString).yaml"
+        for command in Self.settingsCommands {
+            let noFile = try run(command + ["--config", missing, "--log-level", "debug"], environment: [:])
+            #expect(noFile.status == 6, "\(command): \(noFile.errors)")
+            #expect(noFile.errors.contains("\(missing) does not exist"), "\(command): \(noFile.errors)")
+            let loud = try run(command + ["--log-level", "loud"], environment: [:])
+            #expect(loud.status == 6, "\(command): \(loud.errors)")
+            #expect(loud.errors.contains("--log-level (log.level) must be one of"), "\(command): \(loud.errors)")
+            let variable = try run(command, environment: ["WORKOS_DSYNC_SYNC_INTERVALL": "10m"])
+            #expect(variable.status == 6, "\(command): \(variable.errors)")
+            #expect(variable.errors.contains("WORKOS_DSYNC_SYNC_INTERVALL names no setting"), "\(command): \(variable.errors)")
+        }
+    }
+
     @Test func migrateAndPurgeReadTheOwnersConnectionFromANamedVariableNeverFromArguments() async throws {
         let harness = try await Harness.start(users: 4, groups: 1)
         let owner = ["OWNER_URL": harness.databaseURL]
