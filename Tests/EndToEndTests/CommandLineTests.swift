@@ -15,10 +15,17 @@ import WorkOSSimulator
         var errors: String
     }
 
-    func run(_ arguments: [String], environment extra: [String: String]) throws -> Result {
+    /// Runs the binary with `arguments`; `asNobody` runs it as uid/gid 65534 (nobody/nogroup)
+    /// through `setpriv`, as a systemd service's unprivileged user would.
+    func run(_ arguments: [String], environment extra: [String: String], asNobody: Bool = false) throws -> Result {
         let process = Process()
-        process.executableURL = try builtBinary()
-        process.arguments = arguments
+        if asNobody {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", try builtBinary().path] + arguments
+        } else {
+            process.executableURL = try builtBinary()
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         for key in ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE", "WORKOS_BASE_URL", "DATABASE_URL"] { environment[key] = nil }
         environment["no_proxy"] = "127.0.0.1,localhost,::1"
@@ -115,7 +122,7 @@ import WorkOSSimulator
     /// Each command that reads the settings, with the arguments it needs to get that far.
     static let settingsCommands: [[String]] = [
         ["migrate"], ["run"], ["sync", "--once"], ["plan"], ["approve", "--directory", "directory_1"], ["status"],
-        ["purge", "--older-than", "90"], ["portal-link", "--organization", "org_1"],
+        ["purge", "--older-than", "90"], ["portal-link", "--organization", "org_1"], ["check"],
     ]
 
     @Test func everyCommandTakesConfigAndLogLevelAndRefusesAWrongOneNamingIt() throws {
