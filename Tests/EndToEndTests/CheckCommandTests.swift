@@ -42,6 +42,12 @@ extension CommandLineTests {
         #expect(refused.output.contains("FAIL workos: ") && refused.output.contains("refused the API key (401)"), "\(refused.output)")
         #expect(!refused.output.contains("sk_test_wrong_key_4711") && !refused.errors.contains("sk_test_wrong_key_4711"))
 
+        // Under journald (JOURNAL_STREAM is standard error) each log line carries its priority.
+        let journaled = try run(["check"], environment: wrongKey, journalStream: true)
+        let warnings = journaled.errors.split(separator: "\n").filter { $0.contains("WorkOS request failed") }
+        #expect(!warnings.isEmpty && warnings.allSatisfy { $0.hasPrefix("<4>") }, "\(journaled.errors)")
+        #expect(refused.errors.contains("WorkOS request failed") && !refused.errors.contains("<4>"), "plain without the journal")
+
         var reader = good
         reader["DATABASE_URL"] = try conninfo(harness.databaseURL, user: "check_reader")
         let readOnly = try run(["check"], environment: reader)

@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Glibc
 import Reconciler
 import Store
 import SyncCore
@@ -17,7 +18,11 @@ import WorkOSSimulator
 
     /// Runs the binary with `arguments`; `asNobody` runs it as uid/gid 65534 (nobody/nogroup)
     /// through `setpriv`, as a systemd service's unprivileged user would.
-    func run(_ arguments: [String], environment extra: [String: String], asNobody: Bool = false) throws -> Result {
+    /// `journalStream`: standard error is announced as the journal (`JOURNAL_STREAM`
+    /// naming the pipe's device and inode), as systemd does for `StandardError=journal`.
+    func run(
+        _ arguments: [String], environment extra: [String: String], asNobody: Bool = false, journalStream: Bool = false
+    ) throws -> Result {
         let process = Process()
         if asNobody {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -30,8 +35,13 @@ import WorkOSSimulator
         for key in ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE", "WORKOS_BASE_URL", "DATABASE_URL"] { environment[key] = nil }
         environment["no_proxy"] = "127.0.0.1,localhost,::1"
         environment.merge(extra) { $1 }
-        process.environment = environment
         let output = Pipe(), errors = Pipe()
+        if journalStream {
+            var status = stat()
+            #expect(fstat(errors.fileHandleForWriting.fileDescriptor, &status) == 0)
+            environment["JOURNAL_STREAM"] = "\(status.st_dev):\(status.st_ino)"
+        }
+        process.environment = environment
         process.standardOutput = output
         process.standardError = errors
         try process.run()
