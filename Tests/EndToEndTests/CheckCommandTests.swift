@@ -42,6 +42,14 @@ extension CommandLineTests {
         #expect(refused.output.contains("FAIL workos: ") && refused.output.contains("refused the API key (401)"), "\(refused.output)")
         #expect(!refused.output.contains("sk_test_wrong_key_4711") && !refused.errors.contains("sk_test_wrong_key_4711"))
 
+        // --log-level and WORKOS_DSYNC_LOG_LEVEL reach the handler; the flag wins over the variable.
+        let quiet = try run(["check", "--log-level", "error"], environment: wrongKey)
+        #expect(quiet.status == 1 && !quiet.errors.contains("WorkOS request failed"), "\(quiet.errors)")
+        var quietVariable = wrongKey
+        quietVariable["WORKOS_DSYNC_LOG_LEVEL"] = "error"
+        #expect(!(try run(["check"], environment: quietVariable)).errors.contains("WorkOS request failed"))
+        #expect(try run(["check", "--log-level", "warning"], environment: quietVariable).errors.contains("WorkOS request failed"))
+
         // Under journald (JOURNAL_STREAM is standard error) each log line carries its priority.
         let journaled = try run(["check"], environment: wrongKey, journalStream: true)
         let warnings = journaled.errors.split(separator: "\n").filter { $0.contains("WorkOS request failed") }
