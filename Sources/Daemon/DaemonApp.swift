@@ -36,14 +36,18 @@ public final class DaemonApp: Sendable {
         public var tuneClient: @Sendable (inout WorkOSClient.Configuration) -> Void
         /// The level control a reload changes (the bootstrapped handlers'); nil: none.
         public var levelControl: LogLevelControl?
+        /// Settings given as flags (`--log-level`): they win over the file and the environment, also across reloads.
+        public var overrides: [SettingOverride]
 
         public init(
             configPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
             interval: Duration? = nil, listen: String? = nil, trapSignals: Bool = true,
             scheduler: Scheduler.Configuration = Scheduler.Configuration(),
             tuneClient: @escaping @Sendable (inout WorkOSClient.Configuration) -> Void = { _ in },
-            levelControl: LogLevelControl? = nil, mode: SyncMode? = nil, eventsInterval: Duration? = nil
+            levelControl: LogLevelControl? = nil, mode: SyncMode? = nil, eventsInterval: Duration? = nil,
+            overrides: [SettingOverride] = []
         ) {
+            self.overrides = overrides
             self.mode = mode
             self.eventsInterval = eventsInterval
             self.configPath = configPath
@@ -234,7 +238,7 @@ public final class DaemonApp: Sendable {
     public func reload() -> Bool {
         let loaded: Settings
         do {
-            loaded = Self.apply(options, to: try Settings.load(path: options.configPath, environment: options.environment))
+            loaded = Self.apply(options, to: try Settings.load(path: options.configPath, environment: options.environment, overrides: options.overrides))
         } catch {
             logger.error("config reload failed; keeping the old settings", metadata: ["error": "\(error.description)"])
             return false

@@ -17,9 +17,27 @@ public struct LogLineFormatter: Sendable {
     /// journald adds its own time, so it is only a convenience.
     public var timestamps: Bool
 
-    public init(format: Format, timestamps: Bool = true) {
+    /// Whether to start each line with its sd-daemon priority (`<3>` error … `<7>` debug)
+    /// so journald files it at that level (`journalctl -p warning`). Default false;
+    /// ``LogSetup`` turns it on when standard error is the journal (`JOURNAL_STREAM`).
+    public var journalPriorities: Bool
+
+    public init(format: Format, timestamps: Bool = true, journalPriorities: Bool = false) {
         self.format = format
         self.timestamps = timestamps
+        self.journalPriorities = journalPriorities
+    }
+
+    /// The syslog priority of a swift-log level: 2 critical, 3 error, 4 warning, 5 notice, 6 info, 7 debug and trace.
+    public static func journalPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .critical: 2
+        case .error: 3
+        case .warning: 4
+        case .notice: 5
+        case .info: 6
+        case .debug, .trace: 7
+        }
     }
 
     /// One line, without the trailing newline.
@@ -34,11 +52,12 @@ public struct LogLineFormatter: Sendable {
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where !["ts", "level", "label", "msg"].contains(key) {
             fields.append((key, Self.flatten(value)))
         }
+        let prefix = journalPriorities ? "<\(Self.journalPriority(level))>" : ""
         switch format {
         case .logfmt:
-            return fields.map { "\(Self.logfmtKey($0.0))=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
+            return prefix + fields.map { "\(Self.logfmtKey($0.0))=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
-            return "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+            return prefix + "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
         }
     }
 

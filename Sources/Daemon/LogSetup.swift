@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 public import Logging
 public import SyncCore
 import Synchronization
@@ -20,12 +21,27 @@ public enum LogSetup {
             return !done
         }
         if first {
-            let formatter = LogLineFormatter(format: LogLineFormatter.Format(rawValue: settings.logFormat) ?? .logfmt)
+            let formatter = LogLineFormatter(
+                format: LogLineFormatter.Format(rawValue: settings.logFormat) ?? .logfmt,
+                journalPriorities: standardErrorIsJournal(ProcessInfo.processInfo.environment["JOURNAL_STREAM"]))
             let control = levelControl
             LoggingSystem.bootstrap { label in
                 StructuredLogHandler(label: label, formatter: formatter, control: control)
             }
         }
         return Logger(label: label)
+    }
+
+    /// Whether standard error is the journal stream systemd named in
+    /// `JOURNAL_STREAM` (`DEVICE:INODE`): then each line gets its `<N>` priority.
+    /// Compared with file descriptor 2, so output redirected elsewhere (a pipe
+    /// to a file, `2>log`) by a service's child stays plain.
+    public static func standardErrorIsJournal(_ journalStream: String?) -> Bool {
+        guard let journalStream else { return false }
+        let parts = journalStream.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var status = stat()
+        guard fstat(2, &status) == 0 else { return false }
+        return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
     }
 }

@@ -64,30 +64,62 @@ public enum PlanDescription {
         email.map { "\($0) (\(id))" } ?? id
     }
 
-    /// The JSON form of one directory's plan.
+    /// The JSON form of one directory's plan: the verdict and counts, each
+    /// change as data (``PlanChange``), and the same changes as the table's lines.
     public struct JSONPlan: Codable, Sendable {
         public var directoryID: String
         public var outcome: String
         public var summary: PlanSummary?
+        /// `proceed`, `hold` or `approved`; nil when no plan was made (a failed or skipped run).
+        public var verdict: String?
         public var held: Bool
         public var holdReason: String?
-        public var changes: [String]
+        /// `empty_listing`, `mass_disable`, `directory_removed` or `unexplained_disappearances`.
+        public var holdCode: String?
+        public var disables: Int
+        public var heldDisables: Int
+        /// Hybrid mode's cross-check: `missing` accounts the event feed does not explain (nil in full mode).
+        public var unexplainedDisappearances: Int?
+        public var changes: [PlanChange]
+        /// The changes in words, as `plan` prints them.
+        public var lines: [String]
         public var detail: String?
 
         enum CodingKeys: String, CodingKey {
-            case outcome, summary, held, changes, detail
+            case outcome, summary, verdict, held, disables, changes, lines, detail
             case directoryID = "directory_id"
             case holdReason = "hold_reason"
+            case holdCode = "hold_code"
+            case heldDisables = "held_disables"
+            case unexplainedDisappearances = "unexplained_disappearances"
         }
     }
 
     /// The JSON form of a report.
     public static func json(_ report: DirectoryReport, lastCompleteRunID: Int64? = nil) -> JSONPlan {
+        var verdict: String?
         var holdReason: String?
-        if case .hold(let reason) = report.verdict { holdReason = reason.description }
+        var holdCode: String?
+        switch report.verdict {
+        case .proceed: verdict = "proceed"
+        case .approved: verdict = "approved"
+        case .hold(let reason):
+            verdict = "hold"
+            holdReason = reason.description
+            holdCode = switch reason {
+            case .emptyListing: "empty_listing"
+            case .massDisable: "mass_disable"
+            case .directoryRemoved: "directory_removed"
+            case .unexplainedDisappearances: "unexplained_disappearances"
+            }
+        case nil: verdict = nil
+        }
         return JSONPlan(
-            directoryID: report.directory.id, outcome: report.outcome.rawValue, summary: report.summary,
-            held: report.verdict?.holdsDisables ?? false, holdReason: holdReason,
-            changes: report.plan.map { lines($0, lastCompleteRunID: lastCompleteRunID) } ?? [], detail: report.detail)
+            directoryID: report.directory.id, outcome: report.outcome.rawValue, summary: report.summary, verdict: verdict,
+            held: report.verdict?.holdsDisables ?? false, holdReason: holdReason, holdCode: holdCode,
+            disables: report.plan?.disables.count ?? 0, heldDisables: report.plan?.heldDisables.count ?? 0,
+            unexplainedDisappearances: report.plan?.unexplainedDisappearances,
+            changes: report.plan.map { PlanChange.changes(of: $0, lastCompleteRunID: lastCompleteRunID) } ?? [],
+            lines: report.plan.map { lines($0, lastCompleteRunID: lastCompleteRunID) } ?? [], detail: report.detail)
     }
 }

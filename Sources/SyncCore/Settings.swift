@@ -70,8 +70,11 @@ public struct Settings: Sendable {
     public static let defaultPath = "/etc/workos-dsync/config.yaml"
 
     /// Reads the file (when `path` is given it must exist; the default path is
-    /// optional) and applies the environment on top.
-    public static func load(path: String?, environment: [String: String]) throws(SettingsError) -> Settings {
+    /// optional), applies the environment on top, then `overrides` (command-line
+    /// flags such as `--log-level`). Precedence: flags > environment > file > defaults.
+    public static func load(
+        path: String?, environment: [String: String], overrides: [SettingOverride] = []
+    ) throws(SettingsError) -> Settings {
         var settings = Settings()
         let filePath = path ?? defaultPath
         if FileManager.default.fileExists(atPath: filePath) {
@@ -86,6 +89,9 @@ public struct Settings: Sendable {
             throw SettingsError(key: "--config", problem: "\(filePath) does not exist")
         }
         try settings.apply(environment: environment)
+        for override in overrides {
+            try settings.set(override.key, plainScalar(override.value), source: override.source)
+        }
         return settings
     }
 
@@ -139,6 +145,16 @@ public struct Settings: Sendable {
     }
 
     private static let nestedSections: Set<String> = ["workos", "database", "sync", "events", "guard", "http", "purge", "log"]
+
+    /// Sets `key` from `node` as the YAML file would; errors name `source`
+    /// (an environment variable or a flag) and the key when they differ.
+    private mutating func set(_ key: String, _ node: Node, source: String) throws(SettingsError) {
+        do throws(SettingsError) {
+            try set(key, node)
+        } catch {
+            throw SettingsError(key: source == key ? key : "\(source) (\(key))", problem: error.problem)
+        }
+    }
 
     private mutating func set(_ key: String, _ node: Node) throws(SettingsError) {
         func string() throws(SettingsError) -> String {
@@ -204,12 +220,43 @@ public struct Settings: Sendable {
         case "purge.cooling_off": purgeCoolingOff = try duration()
         case "log.format": logFormat = try oneOf(["logfmt", "json"])
         case "log.level": logLevel = try oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])
-        default: throw SettingsError(key: key, problem: "is not a known setting (see deploy/config.example.yaml)")
+        default: throw SettingsError(key: key, problem: Self.unknownKeyProblem)
         }
     }
 
+    private static let unknownKeyProblem = "is not a known setting (see deploy/config.example.yaml)"
+
+    /// The prefix of the environment variable of every setting: `sync.interval`
+    /// is `WORKOS_DSYNC_SYNC_INTERVAL`.
+    public static let environmentPrefix = "WORKOS_DSYNC_"
+
+    /// Variables with the prefix that are not settings (the tests' and scripts' path to the binary).
+    static let nonSettingVariables: Set<String> = ["WORKOS_DSYNC_BINARY", "WORKOS_DSYNC_BIN"]
+
+    /// The environment variable of a setting: `sync.interval` → `WORKOS_DSYNC_SYNC_INTERVAL`.
+    public static func environmentName(of key: String) -> String {
+        environmentPrefix + key.replacingOccurrences(of: ".", with: "_").uppercased()
+    }
+
+    /// The setting an environment variable names, the inverse of ``environmentName(of:)``:
+    /// the first word is a section when it is one (`SYNC_INTERVAL` → `sync.interval`),
+    /// else the key is top-level (`REVOKE_SESSIONS_SQL` → `revoke_sessions_sql`).
+    package static func key(ofEnvironmentName name: String) -> String? {
+        guard name.hasPrefix(environmentPrefix), !nonSettingVariables.contains(name) else { return nil }
+        let rest = name.dropFirst(environmentPrefix.count).lowercased()
+        if let underscore = rest.firstIndex(of: "_"), nestedSections.contains(String(rest[..<underscore])) {
+            return rest[..<underscore] + "." + rest[rest.index(after: underscore)...]
+        }
+        return rest
+    }
+
     /// Applies `WORKOS_API_KEY`, `WORKOS_API_KEY_FILE`, the systemd credential
-    /// `workos-api-key` (`$CREDENTIALS_DIRECTORY`), `WORKOS_BASE_URL` and `DATABASE_URL`.
+    /// `workos-api-key` (`$CREDENTIALS_DIRECTORY`), `WORKOS_BASE_URL` and `DATABASE_URL`,
+    /// then every `WORKOS_DSYNC_<KEY>` variable through the same parser as the
+    /// file (so they win over the former). An empty variable counts as unset; a
+    /// value that reads as a YAML flow list is one (`[directory_1, directory_2]`).
+    /// A `WORKOS_DSYNC_` variable that names no setting is refused, as an
+    /// unknown key in the file is: a typo must not go unnoticed.
     mutating func apply(environment: [String: String]) throws(SettingsError) {
         if let directory = environment["CREDENTIALS_DIRECTORY"],
             FileManager.default.fileExists(atPath: directory + "/workos-api-key")
@@ -222,6 +269,32 @@ public struct Settings: Sendable {
         if let key = environment["WORKOS_API_KEY"], !key.isEmpty { apiKey = Secret(key) }
         if let url = environment["WORKOS_BASE_URL"], !url.isEmpty { baseURL = try Self.url(url, key: "WORKOS_BASE_URL") }
         if let url = environment["DATABASE_URL"], !url.isEmpty { databaseURL = url }
+        let settingVariables = environment.compactMap { name, value in
+            Self.key(ofEnvironmentName: name).map { (name: name, key: $0, value: value) }
+        }
+        for variable in settingVariables.sorted(by: { $0.name < $1.name }) where !variable.value.isEmpty {
+            let node = Self.environmentNode(variable.value)
+            do throws(SettingsError) {
+                try set(variable.key, node, source: variable.name)
+            } catch where error.problem == Self.unknownKeyProblem {
+                throw SettingsError(
+                    key: variable.name,
+                    problem: "names no setting (\(variable.key) \(Self.unknownKeyProblem); "
+                        + "WORKOS_DSYNC_<KEY> is the key upper-cased, dots as underscores, e.g. WORKOS_DSYNC_SYNC_INTERVAL)")
+            }
+        }
+    }
+
+    /// `value` as a plain YAML scalar with the tag the file's parser would give it (`null`, `~` are null).
+    private static func plainScalar(_ value: String) -> Node {
+        Node.scalar(Node.Scalar(value, Tag(.implicit), .plain))
+    }
+
+    /// An environment value as a YAML node: a flow list when it reads as one
+    /// (`[directory_1, directory_2]`), else a plain string (so `[::1]:9464` stays an address).
+    private static func environmentNode(_ value: String) -> Node {
+        if value.hasPrefix("["), let node = try? Yams.compose(yaml: value), node.sequence != nil { return node }
+        return plainScalar(value)
     }
 
     /// The API key, or an error naming every way to give one.
@@ -270,6 +343,22 @@ public struct Settings: Sendable {
     private static func listenAddress(_ text: String, key: String) throws(SettingsError) -> String {
         _ = try ListenAddress(text, key: key)
         return text
+    }
+}
+
+/// A setting given on the command line (e.g. `--log-level`): it wins over the
+/// environment and the file, and errors name `source`.
+public struct SettingOverride: Sendable, Hashable {
+    /// What the operator typed, e.g. `--log-level`.
+    public var source: String
+    /// The setting, e.g. `log.level`.
+    public var key: String
+    public var value: String
+
+    public init(source: String, key: String, value: String) {
+        self.source = source
+        self.key = key
+        self.value = value
     }
 }
 

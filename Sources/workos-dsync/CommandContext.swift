@@ -4,15 +4,30 @@ import Foundation
 import Logging
 import SyncCore
 
-/// Options every command that talks to WorkOS or PostgreSQL takes.
+/// Options every command that reads the settings takes (a command picks them
+/// up with `@OptionGroup var options: ConfigOptions`).
 struct ConfigOptions: ParsableArguments {
-    @Option(help: "The config file (optional; default \(Settings.defaultPath)). Environment: WORKOS_API_KEY, WORKOS_API_KEY_FILE, WORKOS_BASE_URL, DATABASE_URL.")
+    @Option(
+        help: ArgumentHelp(
+            "The config file (optional; default \(Settings.defaultPath)). Every key has an environment override "
+                + "WORKOS_DSYNC_<KEY> (sync.interval: WORKOS_DSYNC_SYNC_INTERVAL); also WORKOS_API_KEY, "
+                + "WORKOS_API_KEY_FILE, WORKOS_BASE_URL, DATABASE_URL. Flags win over the environment, the "
+                + "environment over the file.",
+            valueName: "FILE"))
     var config: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (overrides log.level and WORKOS_DSYNC_LOG_LEVEL).")
+    var logLevel: String?
+
+    /// The settings given as flags, applied over the environment and the file.
+    var overrides: [SettingOverride] {
+        logLevel.map { [SettingOverride(source: "--log-level", key: "log.level", value: $0)] } ?? []
+    }
 
     /// Loads the settings, printing the named setting and exiting 6 when one is wrong.
     func loadSettings() throws -> Settings {
         do {
-            return try Settings.load(path: config, environment: ProcessInfo.processInfo.environment)
+            return try Settings.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
         } catch {
             printError(error.description)
             throw ExitStatus.configuration.exitCode

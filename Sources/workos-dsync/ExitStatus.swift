@@ -8,9 +8,11 @@ enum ExitStatus: Int32 {
     case error = 1
     /// `plan --detailed-exitcode`: changes are pending.
     case changesPending = 2
-    /// Disables were held by the mass-disable guard; they wait for `approve`.
+    /// Disables were held by the mass-disable guard; they wait for `approve`
+    /// (`status`: a held plan waits).
     case held = 3
-    /// A directory's listing could not be fetched completely; nothing was applied to it.
+    /// A directory's listing could not be fetched completely; nothing was applied to it
+    /// (`status`: a directory's last complete listing is older than `http.max_listing_age`, or missing).
     case fetchFailed = 4
     /// `approve` refused: no held plan, or it no longer matches the listing.
     case approvalRefused = 5
@@ -20,9 +22,9 @@ enum ExitStatus: Int32 {
     var exitCode: ExitCode { ExitCode(rawValue) }
 
     static let helpText = """
-        Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error (e.g. database unreachable), \
-        2 changes pending (plan --detailed-exitcode), 3 disables held by the guard, \
-        4 a directory's listing failed (nothing applied to it), 5 approval refused (stale or no held plan), \
-        6 configuration error.
+        Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error (e.g. database unreachable; \
+        check: a check failed), 2 changes pending (plan --detailed-exitcode), 3 disables held by the guard \
+        (status: a held plan waits), 4 a directory's listing failed, nothing applied to it (status: a listing \
+        is stale), 5 approval refused (stale or no held plan), 6 configuration error.
         """
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
 import Store
@@ -21,9 +22,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var owner: OwnerConnectionOptions
 
     func run() async throws {
-        var logger = Logger(label: "workos-dsync.migrate")
-        logger.logLevel = .warning
-        let conninfo = try owner.conninfo(fallback: try options.loadSettings().databaseURL)
+        let settings = try options.loadSettings()
+        let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.migrate")
+        let conninfo = try owner.conninfo(fallback: settings.databaseURL)
         do {
             let connection = try await PostgresConnection.connect(conninfo, logger: logger)
             let pending = try await Migrator.pending(on: connection, logger: logger)

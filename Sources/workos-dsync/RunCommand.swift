@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
         let daemonOptions = DaemonApp.Options(
             configPath: options.config, interval: interval.flatMap(DurationText.parse), listen: listen,
             levelControl: LogSetup.levelControl, mode: mode.flatMap(SyncMode.init(rawValue:)),
-            eventsInterval: eventsInterval.flatMap(DurationText.parse))
+            eventsInterval: eventsInterval.flatMap(DurationText.parse), overrides: options.overrides)
         let app: DaemonApp
         do {
             app = try await DaemonApp.build(settings: settings, options: daemonOptions, logger: logger)

@@ -7,14 +7,26 @@ import Store
 import SyncCore
 import WorkOSModel
 
-/// `workos-dsync status`: last run per directory, outcome, counts, held plans, freshness.
+/// `workos-dsync status`: per directory the last run, the last complete
+/// listing, held plans, open link conflicts; the events cursor and its lag.
+/// Exits 3 while a held plan waits for `approve`, 4 when a listing is stale.
 struct StatusCommand: AsyncParsableCommand {
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the last run of each directory, its outcome and counts, held plans, and the age of the last complete listing.",
-        discussion: ExitStatus.helpText)
+        abstract: "Show each directory's last run, last complete listing, held plans and open link conflicts, and the events cursor.",
+        discussion: """
+            A table by default, --format json for scripts. A directory's listing is stale when its last complete \
+            listing is older than http.max_listing_age (or there was none); removed directories and those outside \
+            sync.directories are not judged. Exits 0 when nothing needs attention, 3 when a held plan waits for \
+            `workos-dsync approve`, 4 when a listing is stale (4 wins over 3), 1 when the database is unreachable, \
+            6 on a configuration error.
+            """)
 
     @OptionGroup var options: ConfigOptions
+    @Option(help: "table (default) or json.")
+    var format: Format = .table
 
     func run() async throws {
         let settings = try options.loadSettings()
@@ -27,44 +39,146 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitStatus.error.exitCode
         }
         let store = SyncStore(connection: connection, logger: logger)
-        let statuses = try await store.status()
-        let cursors = try await store.eventCursors()
+        let statuses: [DirectoryStatus]
+        let cursors: [(keyID: String, cursor: EventCursor)]
+        do {
+            statuses = try await store.status()
+            cursors = try await store.eventCursors()
+        } catch {
+            await connection.close()
+            printError("cannot read the status: \(error)")
+            throw ExitStatus.error.exitCode
+        }
         await connection.close()
-        if statuses.isEmpty { print("No directory synced yet. Run `workos-dsync sync --once`.") }
-        let now = Date()
-        for (keyID, cursor) in cursors {
-            print(Self.describe(cursor, keyID: keyID, now: now))
+        let report = StatusReport(statuses: statuses, cursors: cursors, settings: settings, now: Date())
+        switch format {
+        case .table: for line in report.tableLines() { print(line) }
+        case .json: print(report.json())
         }
-        for status in statuses {
-            var line = "\(status.id) \(status.name.isEmpty ? "" : "(\(status.name)) ")state \(status.state.isEmpty ? "?" : status.state)"
-            if status.removedAt != nil { line += ", removed" }
-            line += ": \(status.activeAccounts) active, \(status.disabledAccounts) disabled accounts"
-            print(line)
-            let age = status.lastCompleteSyncAt.map { "\(DurationText.format(.seconds(Int64(max(1, now.timeIntervalSince($0)))))) ago" } ?? "never"
-            print("  last complete listing: \(age)")
-            if let runID = status.lastRunID {
-                var run = "  last run \(runID): \(status.lastOutcome ?? "?")"
-                if let counts = status.lastCounts, counts != "{}" { run += " \(counts)" }
-                if let error = status.lastError { run += " — \(error)" }
-                print(run)
-                if let unexplained = status.lastUnexplainedDisappearances, unexplained > 0 {
-                    print("  \(unexplained) accounts missing, unexplained by the event feed (guard.max_unexplained)")
-                }
-            }
-            for held in status.heldPlans {
-                print("  HELD plan \(held.id): \(held.accounts) disables wait for `workos-dsync approve --directory \(status.id) --plan \(held.id)`")
-            }
-        }
+        if report.exitStatus != .success { throw report.exitStatus.exitCode }
+    }
+}
+
+/// What `status` found, judged against the settings, as a table or JSON.
+struct StatusReport {
+    var statuses: [DirectoryStatus]
+    var cursors: [(keyID: String, cursor: EventCursor)]
+    var maxListingAge: Duration
+    var now: Date
+    /// Directories whose last complete listing is older than `http.max_listing_age`, or missing.
+    var staleDirectoryIDs: [String]
+
+    init(statuses: [DirectoryStatus], cursors: [(keyID: String, cursor: EventCursor)], settings: Settings, now: Date) {
+        self.statuses = statuses
+        self.cursors = cursors
+        self.maxListingAge = settings.maxListingAge
+        self.now = now
+        staleDirectoryIDs = statuses.filter { status in
+            guard status.removedAt == nil, settings.directories.isEmpty || settings.directories.contains(status.id) else { return false }
+            guard let complete = status.lastCompleteSyncAt else { return true }
+            return now.timeIntervalSince(complete) > Double(settings.maxListingAge.components.seconds)
+        }.map(\.id)
     }
 
-    /// One line per events cursor: where the poller stands and how far behind the feed it is.
-    static func describe(_ cursor: EventCursor, keyID: String, now: Date) -> String {
-        func ago(_ date: Date?) -> String {
-            date.map { "\(DurationText.format(.seconds(Int64(max(1, now.timeIntervalSince($0)))))) ago" } ?? "never"
+    var heldPlanCount: Int { statuses.reduce(0) { $0 + $1.heldPlans.count } }
+
+    /// 4 when a listing is stale, else 3 when a held plan waits, else 0.
+    var exitStatus: ExitStatus {
+        if !staleDirectoryIDs.isEmpty { return .fetchFailed }
+        if heldPlanCount > 0 { return .held }
+        return .success
+    }
+
+    func age(_ date: Date?) -> String {
+        date.map { "\(DurationText.format(.seconds(Int64(max(1, now.timeIntervalSince($0)))))) ago" } ?? "never"
+    }
+
+    /// Seconds since the poller last reached the end of the feed (nil: never).
+    func lagSeconds(_ cursor: EventCursor) -> Int? {
+        cursor.caughtUpAt.map { Int(max(0, now.timeIntervalSince($0))) }
+    }
+
+    func tableLines() -> [String] {
+        if statuses.isEmpty { return ["No directory synced yet. Run `workos-dsync sync --once`."] }
+        let header = ["DIRECTORY", "STATE", "ACTIVE", "DISABLED", "LAST RUN", "OUTCOME", "LAST COMPLETE LISTING", "HELD", "CONFLICTS", "UNEXPLAINED"]
+        let rows = statuses.map { status -> [String] in
+            let state = (status.state.isEmpty ? "?" : status.state) + (status.removedAt != nil ? " (removed)" : "")
+            let listing = age(status.lastCompleteSyncAt) + (staleDirectoryIDs.contains(status.id) ? " STALE" : "")
+            return [
+                status.id + (status.name.isEmpty ? "" : " (\(status.name))"), state, "\(status.activeAccounts)", "\(status.disabledAccounts)",
+                status.lastRunID.map { "\($0), \(age(status.lastRunAt))" } ?? "none", status.lastOutcome ?? "-", listing,
+                "\(status.heldPlans.reduce(0) { $0 + $1.accounts })", "\(status.openConflicts)",
+                status.lastUnexplainedDisappearances.map { "\($0)" } ?? "-",
+            ]
         }
-        let position = cursor.eventID.map { "after \($0)" }
-            ?? cursor.rangeStart.map { "from \(Timestamp.format($0)) (after a full reconcile)" } ?? "none"
-        return "events (key \(keyID)): cursor \(position); newest applied event \(ago(cursor.lastEventAt)), "
-            + "caught up \(ago(cursor.caughtUpAt)), \(cursor.eventsApplied) events handled"
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        var lines = [line(header)] + rows.map(line)
+        for status in statuses {
+            if let error = status.lastError, status.lastOutcome == "failed" || status.lastOutcome == "skipped" {
+                lines.append("\(status.id): last run \(status.lastOutcome ?? ""): \(error)")
+            }
+            for held in status.heldPlans {
+                lines.append("HELD plan \(held.id) (\(age(held.createdAt))): \(held.accounts) disables wait for `workos-dsync approve --directory \(status.id) --plan \(held.id)`")
+            }
+            if status.openConflicts > 0 {
+                lines.append("\(status.id): \(status.openConflicts) accounts wait in link_conflicts for an admin")
+            }
+        }
+        for (keyID, cursor) in cursors {
+            let position = cursor.eventID.map { "after \($0)" }
+                ?? cursor.rangeStart.map { "from \(Timestamp.format($0)) (after a full reconcile)" } ?? "none"
+            lines.append(
+                "events (key \(keyID)): cursor \(position); newest applied event \(age(cursor.lastEventAt)), "
+                    + "caught up \(age(cursor.caughtUpAt)), \(cursor.eventsApplied) events handled")
+        }
+        if !staleDirectoryIDs.isEmpty {
+            lines.append("STALE: no complete listing within http.max_listing_age (\(DurationText.format(maxListingAge))): \(staleDirectoryIDs.joined(separator: ", ")) (exit 4)")
+        } else if heldPlanCount > 0 {
+            lines.append("Waiting for a human: \(heldPlanCount) held plan\(heldPlanCount == 1 ? "" : "s") (exit 3)")
+        }
+        return lines
+    }
+
+    func json() -> String {
+        func date(_ value: Date?) -> Any { value.map(Timestamp.format) ?? NSNull() }
+        func optional(_ value: Any?) -> Any { value ?? NSNull() }
+        let directories: [[String: Any]] = statuses.map { status in
+            var lastRun: Any = NSNull()
+            if let id = status.lastRunID {
+                let counts = status.lastCounts.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
+                lastRun = [
+                    "id": id, "outcome": optional(status.lastOutcome), "started_at": date(status.lastRunAt),
+                    "error": optional(status.lastError), "counts": optional(counts),
+                ] as [String: Any]
+            }
+            return [
+                "id": status.id, "name": status.name, "state": status.state, "removed_at": date(status.removedAt),
+                "active_accounts": status.activeAccounts, "disabled_accounts": status.disabledAccounts, "last_run": lastRun,
+                "last_complete_listing_at": date(status.lastCompleteSyncAt),
+                "last_complete_listing_age_seconds": optional(status.lastCompleteSyncAt.map { Int(max(0, now.timeIntervalSince($0))) }),
+                "stale": staleDirectoryIDs.contains(status.id),
+                "held_plans": status.heldPlans.map { ["id": $0.id, "accounts": $0.accounts, "created_at": Timestamp.format($0.createdAt)] as [String: Any] },
+                "open_conflicts": status.openConflicts,
+                "unexplained_disappearances": optional(status.lastUnexplainedDisappearances),
+            ]
+        }
+        let events: [[String: Any]] = cursors.map { keyID, cursor in
+            [
+                "key_id": keyID, "cursor": optional(cursor.eventID), "range_start": date(cursor.rangeStart),
+                "last_event_at": date(cursor.lastEventAt), "caught_up_at": date(cursor.caughtUpAt),
+                "lag_seconds": optional(lagSeconds(cursor)), "events_handled": cursor.eventsApplied,
+            ]
+        }
+        let object: [String: Any] = [
+            "directories": directories, "events": events,
+            "max_listing_age_seconds": maxListingAge.components.seconds,
+            "held_plans": heldPlanCount, "stale_directories": staleDirectoryIDs, "exit_code": Int(exitStatus.rawValue),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }

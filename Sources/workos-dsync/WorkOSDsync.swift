@@ -9,7 +9,7 @@ struct WorkOSDsync: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         version: "0.1.0",
         subcommands: [
-            MigrateCommand.self, SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self,
+            CheckCommand.self, MigrateCommand.self, SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self,
             RunCommand.self, SimulateCommand.self, PurgeCommand.self, PortalLinkCommand.self, DemoCommand.self,
         ]
     )

@@ -15,6 +15,24 @@ import Testing
         #expect(line == #"ts=2026-11-18T11:06:40.500Z level=info label=workos-dsync.run msg="directory reconciled" changes="2 creates, 1 disable" directory.id=directory_01 empty="" run.id=17"#)
     }
 
+    @Test func underJournaldEachLineStartsWithItsSyslogPriority() {
+        let expected: [(Logger.Level, String)] = [
+            (.critical, "<2>"), (.error, "<3>"), (.warning, "<4>"), (.notice, "<5>"), (.info, "<6>"), (.debug, "<7>"), (.trace, "<7>"),
+        ]
+        for format in LogLineFormatter.Format.allCases {
+            for (level, prefix) in expected {
+                let line = LogLineFormatter(format: format, timestamps: false, journalPriorities: true)
+                    .line(level: level, label: "x", message: "m", metadata: [:])
+                #expect(line.hasPrefix(prefix + (format == .json ? "{" : "level=")), "\(line)")
+            }
+            let plain = LogLineFormatter(format: format, timestamps: false).line(level: .error, label: "x", message: "m", metadata: [:])
+            #expect(!plain.hasPrefix("<"))
+        }
+        #expect(!LogSetup.standardErrorIsJournal(nil))
+        #expect(!LogSetup.standardErrorIsJournal("1:2"), "a JOURNAL_STREAM that is not standard error")
+        #expect(!LogSetup.standardErrorIsJournal("garbage"))
+    }
+
     @Test func logfmtEscapesQuotesBackslashesAndNewlines() {
         let line = LogLineFormatter(format: .logfmt, timestamps: false).line(
             level: .error, label: "x", message: "a \"quoted\"\nsecond line\\", metadata: ["weird key=": "tab\there"])

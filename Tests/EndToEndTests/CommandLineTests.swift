@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Glibc
 import Reconciler
 import Store
 import SyncCore
@@ -15,16 +16,32 @@ import WorkOSSimulator
         var errors: String
     }
 
-    func run(_ arguments: [String], environment extra: [String: String]) throws -> Result {
+    /// Runs the binary with `arguments`; `asNobody` runs it as uid/gid 65534 (nobody/nogroup)
+    /// through `setpriv`, as a systemd service's unprivileged user would.
+    /// `journalStream`: standard error is announced as the journal (`JOURNAL_STREAM`
+    /// naming the pipe's device and inode), as systemd does for `StandardError=journal`.
+    func run(
+        _ arguments: [String], environment extra: [String: String], asNobody: Bool = false, journalStream: Bool = false
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = try builtBinary()
-        process.arguments = arguments
+        if asNobody {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", try builtBinary().path] + arguments
+        } else {
+            process.executableURL = try builtBinary()
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         for key in ["WORKOS_API_KEY", "WORKOS_API_KEY_FILE", "WORKOS_BASE_URL", "DATABASE_URL"] { environment[key] = nil }
         environment["no_proxy"] = "127.0.0.1,localhost,::1"
         environment.merge(extra) { $1 }
-        process.environment = environment
         let output = Pipe(), errors = Pipe()
+        if journalStream {
+            var status = stat()
+            #expect(fstat(errors.fileHandleForWriting.fileDescriptor, &status) == 0)
+            environment["JOURNAL_STREAM"] = "\(status.st_dev):\(status.st_ino)"
+        }
+        process.environment = environment
         process.standardOutput = output
         process.standardError = errors
         try process.run()
@@ -68,7 +85,7 @@ import WorkOSSimulator
         #expect(held.output.contains("held plan"))
 
         let status = try run(["status"], environment: env)
-        #expect(status.status == 0)
+        #expect(status.status == 3, "a held plan waits for a human")
         #expect(status.output.contains("HELD plan"))
 
         harness.simulator.deleteUser(try #require(harness.activeUsers().first).id)
@@ -110,6 +127,27 @@ import WorkOSSimulator
         #expect(broken.status == 6)
         #expect(broken.errors.contains("\(config.path) is not valid YAML: line 2, column"), "\(broken.errors)")
         #expect(!broken.errors.contains("s3cret-pw"))
+    }
+
+    /// Each command that reads the settings, with the arguments it needs to get that far.
+    static let settingsCommands: [[String]] = [
+        ["migrate"], ["run"], ["sync", "--once"], ["plan"], ["approve", "--directory", "directory_1"], ["status"],
+        ["purge", "--older-than", "90"], ["portal-link", "--organization", "org_1"], ["check"],
+    ]
+
+    @Test func everyCommandTakesConfigAndLogLevelAndRefusesAWrongOneNamingIt() throws {
+        let missing = "/nonexistent/\(UUID().uuidString).yaml"
+        for command in Self.settingsCommands {
+            let noFile = try run(command + ["--config", missing, "--log-level", "debug"], environment: [:])
+            #expect(noFile.status == 6, "\(command): \(noFile.errors)")
+            #expect(noFile.errors.contains("\(missing) does not exist"), "\(command): \(noFile.errors)")
+            let loud = try run(command + ["--log-level", "loud"], environment: [:])
+            #expect(loud.status == 6, "\(command): \(loud.errors)")
+            #expect(loud.errors.contains("--log-level (log.level) must be one of"), "\(command): \(loud.errors)")
+            let variable = try run(command, environment: ["WORKOS_DSYNC_SYNC_INTERVALL": "10m"])
+            #expect(variable.status == 6, "\(command): \(variable.errors)")
+            #expect(variable.errors.contains("WORKOS_DSYNC_SYNC_INTERVALL names no setting"), "\(command): \(variable.errors)")
+        }
     }
 
     @Test func migrateAndPurgeReadTheOwnersConnectionFromANamedVariableNeverFromArguments() async throws {

@@ -48,15 +48,28 @@ import WorkOS
         #expect(settings.revokeSessionsSQL == "DELETE FROM public.sessions WHERE user_id = ANY($1)")
     }
 
-    @Test func everySettingOfTheParserIsDocumented() throws {
+    /// The keys `Settings.set` knows: its `case "…"` lines.
+    static func parserKeys() throws -> [String] {
         let parser = try String(
             contentsOf: Self.root.appendingPathComponent("Sources/SyncCore/Settings.swift"), encoding: .utf8)
-        let example = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
-        let keys = parser.split(separator: "\n").compactMap { line -> String? in
+        return parser.split(separator: "\n").compactMap { line -> String? in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasPrefix("case \""), let end = trimmed.dropFirst(6).firstIndex(of: "\"") else { return nil }
             return String(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<end])
         }
+    }
+
+    @Test func checkPrintsEverySettingOfTheParser() throws {
+        let printed = Set(Settings().redactedLines.compactMap { $0.split(separator: ":").first.map(String.init) })
+        for key in try Self.parserKeys() {
+            let shown = key == "workos.api_key_file" ? "workos.api_key" : key
+            #expect(printed.contains(shown), "\(key) is missing from Settings.redactedLines (workos-dsync check)")
+        }
+    }
+
+    @Test func everySettingOfTheParserIsDocumented() throws {
+        let example = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+        let keys = try Self.parserKeys()
         #expect(keys.count >= 21)
         for key in keys {
             let leaf = key.split(separator: ".").last.map(String.init) ?? key

@@ -186,4 +186,97 @@ import WorkOSModel
         #expect(DurationText.format(.seconds(5_400)) == "1h30m")
         #expect(DurationText.format(.seconds(600)) == "10m")
     }
+
+    /// The error `load` throws, or nil.
+    func error(path: String? = nil, environment: [String: String], overrides: [SettingOverride] = []) -> SettingsError? {
+        do {
+            _ = try Settings.load(path: path, environment: environment, overrides: overrides)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func everySettingHasAnEnvironmentVariableParsedAsTheFileParsesIt() throws {
+        let keyFile = try write("sk_from_variable\n")
+        let settings = try Settings.load(
+            path: nil,
+            environment: [
+                "WORKOS_DSYNC_WORKOS_API_KEY_FILE": keyFile,
+                "WORKOS_DSYNC_WORKOS_CONNECT_TIMEOUT": "3s",
+                "WORKOS_DSYNC_WORKOS_REQUESTS_PER_SECOND": "50",
+                "WORKOS_DSYNC_DATABASE_URL": "postgresql://localhost/from-variable",
+                "WORKOS_DSYNC_SYNC_INTERVAL": "20m",
+                "WORKOS_DSYNC_SYNC_MODE": "full",
+                "WORKOS_DSYNC_SYNC_DIRECTORIES": "[directory_1, directory_2]",
+                "WORKOS_DSYNC_EVENTS_GUARD_WINDOW": "2h",
+                "WORKOS_DSYNC_GUARD_MAX_USERS": "null",
+                "WORKOS_DSYNC_GUARD_ON_DIRECTORY_REMOVED": "disable",
+                "WORKOS_DSYNC_REVOKE_SESSIONS_SQL": "DELETE FROM app.sessions WHERE user_id = ANY($1)",
+                "WORKOS_DSYNC_HTTP_LISTEN": "[::1]:9000",
+                "WORKOS_DSYNC_PURGE_COOLING_OFF": "60d",
+                "WORKOS_DSYNC_LOG_LEVEL": "debug",
+                "WORKOS_DSYNC_BINARY": "/somewhere/workos-dsync",
+            ])
+        #expect(settings.apiKey?.reveal() == "sk_from_variable")
+        #expect(settings.connectTimeout == .seconds(3))
+        #expect(settings.requestsPerSecond == 50)
+        #expect(settings.databaseURL == "postgresql://localhost/from-variable")
+        #expect(settings.interval == .seconds(1_200))
+        #expect(settings.mode == .full)
+        #expect(settings.directories == ["directory_1", "directory_2"])
+        #expect(settings.eventsGuardWindow == .seconds(7_200))
+        #expect(settings.safety.maxUsers == nil)
+        #expect(settings.safety.onDirectoryRemoved == .disable)
+        #expect(settings.revokeSessionsSQL == "DELETE FROM app.sessions WHERE user_id = ANY($1)")
+        #expect(settings.listen == "[::1]:9000")
+        #expect(settings.purgeCoolingOff == .seconds(60 * 86_400))
+        #expect(settings.logLevel == "debug")
+    }
+
+    @Test func environmentNamesAndKeysMapBothWays() {
+        for key in ["sync.interval", "workos.api_key_file", "guard.on_directory_removed", "revoke_sessions_sql", "log.level"] {
+            let name = Settings.environmentName(of: key)
+            #expect(name.hasPrefix("WORKOS_DSYNC_"))
+            #expect(Settings.key(ofEnvironmentName: name) == key, "\(name)")
+        }
+        #expect(Settings.environmentName(of: "sync.interval") == "WORKOS_DSYNC_SYNC_INTERVAL")
+        #expect(Settings.key(ofEnvironmentName: "WORKOS_DSYNC_BINARY") == nil, "the tests' binary path is no setting")
+        #expect(Settings.key(ofEnvironmentName: "WORKOS_API_KEY") == nil)
+    }
+
+    @Test func flagsWinOverTheEnvironmentWhichWinsOverTheFile() throws {
+        let path = try write("sync:\n  interval: 10m\n  concurrency: 3\nlog:\n  level: warning\n")
+        let fileOnly = try Settings.load(path: path, environment: [:])
+        #expect(fileOnly.interval == .seconds(600))
+        #expect(fileOnly.logLevel == "warning")
+        let environment = ["WORKOS_DSYNC_SYNC_INTERVAL": "15m", "WORKOS_DSYNC_LOG_LEVEL": "error", "WORKOS_DSYNC_SYNC_CONCURRENCY": ""]
+        let withEnvironment = try Settings.load(path: path, environment: environment)
+        #expect(withEnvironment.interval == .seconds(900))
+        #expect(withEnvironment.logLevel == "error")
+        #expect(withEnvironment.concurrency == 3, "an empty variable counts as unset")
+        let withFlag = try Settings.load(
+            path: path, environment: environment, overrides: [SettingOverride(source: "--log-level", key: "log.level", value: "debug")])
+        #expect(withFlag.logLevel == "debug")
+        #expect(withFlag.interval == .seconds(900))
+        let overlapping = try Settings.load(
+            path: nil, environment: ["DATABASE_URL": "host=a", "WORKOS_DSYNC_DATABASE_URL": "host=b"])
+        #expect(overlapping.databaseURL == "host=b", "the variable named after the key wins over the shorthand")
+    }
+
+    @Test func aWrongOrUnknownVariableIsRefusedNamingIt() throws {
+        let wrong = try #require(error(environment: ["WORKOS_DSYNC_GUARD_FRACTION": "2"]))
+        #expect(wrong.key == "WORKOS_DSYNC_GUARD_FRACTION (guard.fraction)")
+        #expect(wrong.description.contains("must be a number from 0.0 to 1.0"))
+        let typo = try #require(error(environment: ["WORKOS_DSYNC_SYNC_INTERVALL": "10m"]))
+        #expect(typo.key == "WORKOS_DSYNC_SYNC_INTERVALL")
+        #expect(typo.problem.contains("names no setting"))
+        let notAList = try #require(error(environment: ["WORKOS_DSYNC_SYNC_DIRECTORIES": "[directory_1"]))
+        #expect(notAList.key == "WORKOS_DSYNC_SYNC_DIRECTORIES (sync.directories)")
+        #expect(notAList.problem.contains("must be a list"))
+        let flag = try #require(
+            error(environment: [:], overrides: [SettingOverride(source: "--log-level", key: "log.level", value: "loud")]))
+        #expect(flag.key == "--log-level (log.level)")
+        #expect(flag.problem.contains("must be one of"))
+    }
 }
