@@ -17,19 +17,10 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let settings = try options.loadSettings()
-        let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.status")
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(settings.databaseURL, logger: logger)
-        } catch {
-            printError("cannot reach the database: \(error)")
-            throw ExitStatus.error.exitCode
+        let session = try await AdminSession.open(options, label: "workos-dsync.status")
+        let (statuses, cursors, conflicts, holds) = try await session.run("status") { store in
+            (try await store.status(), try await store.eventCursors(), try await store.openConflicts(), try await store.legalHolds())
         }
-        let store = SyncStore(connection: connection, logger: logger)
-        let statuses = try await store.status()
-        let cursors = try await store.eventCursors()
-        await connection.close()
         if statuses.isEmpty { print("No directory synced yet. Run `workos-dsync sync --once`.") }
         let now = Date()
         for (keyID, cursor) in cursors {
@@ -54,6 +45,14 @@ struct StatusCommand: AsyncParsableCommand {
             for held in status.heldPlans {
                 print("  HELD plan \(held.id): \(held.accounts) disables wait for `workos-dsync approve --directory \(status.id) --plan \(held.id)`")
             }
+            let open = conflicts.filter { $0.directoryID == status.id }
+            if let oldest = open.first {
+                print("  \(open.count) open link conflict\(open.count == 1 ? "" : "s") (oldest \(DurationText.format(.seconds(Int64(max(1, now.timeIntervalSince(oldest.createdAt)))))) old): "
+                    + "`workos-dsync conflicts list --directory \(status.id)`")
+            }
+        }
+        for hold in holds {
+            print("legal hold: person \(hold.personID.uuidString.lowercased()) since \(Timestamp.format(hold.since)): \(hold.reason)")
         }
     }
 
