@@ -66,6 +66,9 @@ public struct Settings: Sendable {
     public var maxListingAge: Duration = .seconds(1_800)
     /// `purge.cooling_off`: disabled accounts younger than this are never anonymised. Default `30d`.
     public var purgeCoolingOff: Duration = .seconds(30 * 86_400)
+    /// `purge.schedule`: the daemon purges (as `purge --older-than` `purge.cooling_off`) this often.
+    /// Default `off` (nil). Needs the opt-in role `workos_dsync_purger` (`sql/roles.sql`).
+    public var purgeSchedule: Duration?
     /// `log.format`: `logfmt` (default) or `json`.
     public var logFormat = "logfmt"
     /// `log.level`: `debug`, `info` (default), `notice`, `warning`, `error`.
@@ -232,6 +235,7 @@ public struct Settings: Sendable {
         case "http.listen": listen = try Self.listenAddress(try string(), key: key)
         case "http.max_listing_age": maxListingAge = try duration()
         case "purge.cooling_off": purgeCoolingOff = try duration()
+        case "purge.schedule": purgeSchedule = try string() == "off" ? nil : try duration()
         case "log.format": logFormat = try oneOf(["logfmt", "json"])
         case "log.level": logLevel = try oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         default: throw SettingsError(key: key, problem: "is not a known setting (see deploy/config.example.yaml)")
