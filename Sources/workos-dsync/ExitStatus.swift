@@ -12,7 +12,8 @@ enum ExitStatus: Int32 {
     case held = 3
     /// A directory's listing could not be fetched completely; nothing was applied to it.
     case fetchFailed = 4
-    /// `approve` refused: no held plan, or it no longer matches the listing.
+    /// `approve` refused: no held plan, or it no longer matches the listing;
+    /// or an admin command (`conflicts resolve`, `roles`, `hold`) refused: nothing changed.
     case approvalRefused = 5
     /// A setting is wrong or missing; the message names it.
     case configuration = 6
@@ -22,7 +23,8 @@ enum ExitStatus: Int32 {
     static let helpText = """
         Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error (e.g. database unreachable), \
         2 changes pending (plan --detailed-exitcode), 3 disables held by the guard, \
-        4 a directory's listing failed (nothing applied to it), 5 approval refused (stale or no held plan), \
+        4 a directory's listing failed (nothing applied to it), 5 approval refused (stale or no held plan) or an \
+        admin command refused (nothing changed), \
         6 configuration error.
         """
 }
