@@ -20,6 +20,17 @@ import WorkOSModel
             fingerprint: Fingerprint.of(user: user, groupIDs: []))
     }
 
+    /// The plan an event decision applies; throws when the decision is not to apply one.
+    func applied(_ decision: EventDecision, _ what: String) throws -> Plan {
+        guard case .apply(let plan) = decision else { throw PlanExpected(what: what, decision: decision) }
+        return plan
+    }
+
+    struct PlanExpected: Error {
+        var what: String
+        var decision: EventDecision
+    }
+
     func snapshot(_ users: [DirectoryUser]) -> DirectorySnapshot {
         DirectorySnapshot(directory: Self.directory, users: users, groups: [], memberships: [:])
     }
@@ -43,15 +54,9 @@ import WorkOSModel
         var slice = EventSlice(directory: Self.directory)
         slice.accounts = stored.accounts
         slice.activeAccounts = 1
-        guard case .apply(let plan) = EventPlanner.plan(.userUpdated(onLeave), slice: slice, policy: keeping) else {
-            Issue.record("the state change is written")
-            return
-        }
+        let plan = try applied(EventPlanner.plan(.userUpdated(onLeave), slice: slice, policy: keeping), "the state change is written")
         #expect(plan.disables.isEmpty)
-        guard case .apply(let inactive) = EventPlanner.plan(.userUpdated(onLeave), slice: slice, policy: SafetyPolicy()) else {
-            Issue.record("the deactivation is planned")
-            return
-        }
+        let inactive = try applied(EventPlanner.plan(.userUpdated(onLeave), slice: slice, policy: SafetyPolicy()), "the deactivation is planned")
         #expect(inactive.disables.map(\.reason) == [.inactive])
     }
 
@@ -69,17 +74,11 @@ import WorkOSModel
         var slice = EventSlice(directory: Self.directory)
         slice.accounts = stored.accounts
         slice.activeAccounts = 3
-        guard case .apply(let deleted) = EventPlanner.plan(.userDeleted(leaves), slice: slice, policy: debounced) else {
-            Issue.record("the deletion is planned")
-            return
-        }
+        let deleted = try applied(EventPlanner.plan(.userDeleted(leaves), slice: slice, policy: debounced), "the deletion is planned")
         #expect(deleted.disables.map(\.reason) == [.missing])
         #expect(deleted.pendingAbsences.isEmpty)
         // A user event never counts anybody's absence (only a complete listing can).
-        guard case .apply(let updated) = EventPlanner.plan(.userUpdated(inactive), slice: slice, policy: debounced) else {
-            Issue.record("the update is planned")
-            return
-        }
+        let updated = try applied(EventPlanner.plan(.userUpdated(inactive), slice: slice, policy: debounced), "the update is planned")
         #expect(updated.pendingAbsences.isEmpty)
     }
 
