@@ -189,6 +189,7 @@ public final class DaemonApp: Sendable {
             if options.trapSignals { services.append(.init(service: reloader)) }
             services.append(.init(service: http))
             if let poller { services.append(.init(service: poller)) }
+            services.append(.init(service: MaintenanceService(connection: try await connect(), settings: box, logger: logger)))
             services.append(.init(service: scheduler))
             var configuration = ServiceGroupConfiguration(services: services, logger: logger)
             if options.trapSignals { configuration.gracefulShutdownSignals = [.sigterm, .sigint] }
@@ -260,6 +261,11 @@ public final class DaemonApp: Sendable {
         take("events.interval", \.eventsInterval) { DurationText.format($0) }
         take("events.guard_window", \.eventsGuardWindow) { DurationText.format($0) }
         take("http.max_listing_age", \.maxListingAge) { DurationText.format($0) }
+        // The maintenance service reads these at its next tick.
+        take("purge.schedule", \.purgeSchedule) { $0.map(DurationText.format) ?? "off" }
+        take("purge.cooling_off", \.purgeCoolingOff) { DurationText.format($0) }
+        take("retention.sync_runs", \.syncRunsRetention) { DurationText.format($0) }
+        take("retention.events", \.eventTableRetention) { $0.map(DurationText.format) ?? "keep" }
         if loaded.revokeSessionsSQL != old.revokeSessionsSQL {
             changed.append("revoke_sessions_sql")
             new.revokeSessionsSQL = loaded.revokeSessionsSQL

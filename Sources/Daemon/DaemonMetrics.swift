@@ -19,6 +19,10 @@ import WorkOSModel
 /// - `workos_dsync_unexplained_disappearances{directory}` (gauge: the last
 ///   complete listing's `missing` accounts the event feed does not explain;
 ///   hybrid mode's cross-check, 0 in full mode)
+/// - `workos_dsync_link_conflicts_open{directory}` (gauge: accounts waiting
+///   for an admin in `link_conflicts`) and
+///   `workos_dsync_link_conflicts_oldest_timestamp_seconds{directory}` (gauge:
+///   when the oldest open one was recorded, 0 when none)
 /// - `workos_dsync_session_revocation_failures_total{directory}` (runs whose
 ///   `revoke_sessions_sql` failed; their persons are retried next run)
 ///
@@ -38,6 +42,8 @@ public final class DaemonMetrics: Sendable {
         let listingAge: Gauge
         let heldPlans: Gauge
         let unexplained: Gauge
+        let openConflicts: Gauge
+        let oldestConflict: Gauge
         let revocationFailures: Counter
         /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
         let lastComplete = Mutex<Date?>(nil)
@@ -65,12 +71,18 @@ public final class DaemonMetrics: Sendable {
             heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
             unexplained = Gauge(
                 label: "workos_dsync_unexplained_disappearances", dimensions: [("directory", directory)], factory: factory)
+            openConflicts = Gauge(label: "workos_dsync_link_conflicts_open", dimensions: [("directory", directory)], factory: factory)
+            oldestConflict = Gauge(
+                label: "workos_dsync_link_conflicts_oldest_timestamp_seconds", dimensions: [("directory", directory)],
+                factory: factory)
             revocationFailures = Counter(
                 label: "workos_dsync_session_revocation_failures_total", dimensions: [("directory", directory)], factory: factory)
             active.record(0)
             disabled.record(0)
             heldPlans.record(0)
             unexplained.record(0)
+            openConflicts.record(0)
+            oldestConflict.record(0)
         }
     }
 
@@ -125,6 +137,8 @@ public final class DaemonMetrics: Sendable {
         series.active.record(gauges.activeAccounts)
         series.disabled.record(gauges.disabledAccounts)
         series.heldPlans.record(gauges.heldPlans)
+        series.openConflicts.record(gauges.openLinkConflicts)
+        series.oldestConflict.record(gauges.oldestLinkConflictAt?.timeIntervalSince1970 ?? 0)
         series.lastComplete.withLock { $0 = gauges.lastCompleteSyncAt }
         refreshAge(series, now: Date())
     }

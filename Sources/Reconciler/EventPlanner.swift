@@ -164,6 +164,7 @@ public enum EventPlanner {
         plan.groupWrites = []
         plan.groupRemovals = []
         plan.missingDisablesWithheld = 0
+        plan.pendingAbsences = []
         plan.sparedFromHold = []
         plan.verdict = .proceed
         plan.listedUsers = 0

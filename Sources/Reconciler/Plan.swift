@@ -61,9 +61,61 @@ public struct AccountWrite: Sendable, Hashable {
     public var isCreate: Bool {
         if case .create = kind { true } else { false }
     }
-    /// For a create: the status the account starts with.
-    public var initialStatus: AccountStatus {
-        user.state.isActive ? .active : .disabled
+    /// For a create: the status the account starts with (the planner decides
+    /// it from the user's state and `DeprovisioningPolicy`).
+    public var initialStatus: AccountStatus = .active
+}
+
+/// An active account absent from this complete listing that the absence
+/// debounce (`guard.missing_after_listings`) does not disable yet.
+public struct PendingAbsence: Sendable, Hashable, Comparable {
+    public var accountID: UUID
+    public var workosID: String
+    public var email: String?
+    /// Consecutive complete listings it is absent from, this one included.
+    public var absences: Int
+    /// Absences that disable it (`guard.missing_after_listings`).
+    public var needed: Int
+    /// The last complete listing that contained it, when recorded at an earlier absence.
+    public var lastListedRunID: Int64?
+
+    public static func < (lhs: PendingAbsence, rhs: PendingAbsence) -> Bool {
+        (lhs.workosID, lhs.accountID.uuidString) < (rhs.workosID, rhs.accountID.uuidString)
+    }
+}
+
+/// How an admin (or a run) ended a link conflict (`link_conflicts.resolution`).
+public enum ConflictResolution: String, Sendable, Hashable, Codable {
+    /// An admin linked the account to an existing person.
+    case linked
+    /// An admin made the account a new person.
+    case newPerson = "new_person"
+    /// A run found exactly one person with the account's email (the ambiguity ended) and linked it.
+    case selfResolved = "self_resolved"
+}
+
+/// An account of a link conflict pointed at its person, with why.
+public struct ConflictLink: Sendable, Hashable {
+    /// Which person the account gets.
+    public enum Target: Sendable, Hashable {
+        case existingPerson(UUID)
+        /// A new person made from the account's email and names.
+        case newPerson
+    }
+
+    public var accountID: UUID
+    public var workosID: String
+    public var target: Target
+    public var resolution: ConflictResolution
+    /// Who resolved it (`link_conflicts.resolved_by`); nil for a run.
+    public var resolvedBy: String?
+
+    public init(accountID: UUID, workosID: String, target: Target, resolution: ConflictResolution, resolvedBy: String? = nil) {
+        self.accountID = accountID
+        self.workosID = workosID
+        self.target = target
+        self.resolution = resolution
+        self.resolvedBy = resolvedBy
     }
 }
 
@@ -154,6 +206,12 @@ public struct Plan: Sendable, Hashable {
     /// deletion or deactivation the event feed never reported. Nil when the
     /// cross-check is off (`full` mode, or no events cursor yet).
     public var unexplainedDisappearances: Int?
+    /// Active accounts absent from this listing that the absence debounce
+    /// does not disable yet; applying the plan counts the absence.
+    public var pendingAbsences: [PendingAbsence] = []
+    /// Unlinked accounts of link conflicts to point at a person: the run's
+    /// own (the ambiguity ended) or an admin's (`conflicts resolve`).
+    public var conflictLinks: [ConflictLink] = []
 
     public init(directory: Directory) {
         self.directory = directory
@@ -162,7 +220,8 @@ public struct Plan: Sendable, Hashable {
     /// True when applying the plan would change nothing.
     public var isEmpty: Bool {
         accountWrites.isEmpty && disables.isEmpty && groupWrites.isEmpty && groupRemovals.isEmpty && purgedAccountsReturning.isEmpty
-            && existingAccountMembershipAdds.isEmpty && membershipRemovals.isEmpty
+            && existingAccountMembershipAdds.isEmpty && membershipRemovals.isEmpty && pendingAbsences.isEmpty
+            && conflictLinks.isEmpty
     }
 
     /// The writes that create accounts.
@@ -216,6 +275,8 @@ public struct Plan: Sendable, Hashable {
         summary.membershipChanges = membershipAddCount + membershipRemovals.count
         summary.quarantined = quarantine.records.count
         summary.unexplained = unexplainedDisappearances
+        summary.pendingAbsences = pendingAbsences.count
+        summary.links = conflictLinks.count
         return summary
     }
 }
@@ -234,11 +295,16 @@ public struct PlanSummary: Sendable, Hashable, Codable {
     public var quarantined = 0
     /// `missing` disables the event feed does not explain (nil: the cross-check is off).
     public var unexplained: Int?
+    /// Absent accounts the debounce does not disable yet (`guard.missing_after_listings`).
+    public var pendingAbsences = 0
+    /// Link conflicts resolved by linking the account.
+    public var links = 0
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case creates, updates, reactivations, disables, held, quarantined, unexplained
+        case creates, updates, reactivations, disables, held, quarantined, unexplained, links
+        case pendingAbsences = "pending_absences"
         case emailChanges = "email_changes"
         case groupChanges = "group_changes"
         case membershipChanges = "membership_changes"
@@ -256,6 +322,8 @@ public struct PlanSummary: Sendable, Hashable, Codable {
         if words.isEmpty { words.append("no changes") }
         if quarantined > 0 { words.append("\(quarantined) quarantined") }
         if let unexplained, unexplained > 0 { words.append("\(unexplained) unexplained by the event feed") }
+        if pendingAbsences > 0 { words.append("\(pendingAbsences) absent, not disabled yet") }
+        if links > 0 { words.append("\(links) link conflict\(links == 1 ? "" : "s") resolved") }
         return words.joined(separator: ", ")
     }
 }

@@ -46,14 +46,17 @@ public enum Planner {
 
         var domains = stored.organizationDomains
         if let domain = snapshot.directory.domain?.lowercased(), !domain.isEmpty { domains.insert(domain) }
+        // New users, and the listed users of accounts still waiting in a link conflict, may link by email.
         let linker = Linker(
             candidates: stored.linkCandidates, organizationDomains: domains,
             newEmails: snapshot.users.indices.compactMap { index in
-                matchOfUser[index] == nil ? snapshot.users[index].email : nil
+                matchOfUser[index].map { waitsForLink(stored.accounts[$0]) } ?? true ? snapshot.users[index].email : nil
             })
+        let deprovisioning = policy.deprovisioning
+        let directoryID = snapshot.directory.id
 
         plan.purgedAccountsReturning = matching.purgedReturning.map { stored.accounts[$0].id }
-        reserveCapacity(in: &plan, listing, stored: stored, matchOfUser: matchOfUser)
+        reserveCapacity(in: &plan, listing, stored: stored, matchOfUser: matchOfUser, policy: policy)
         for (userIndex, user) in snapshot.users.enumerated() {
             // A quarantined user's account is left exactly as it is.
             if quarantine.skips(user) { continue }
@@ -66,16 +69,26 @@ public enum Planner {
                     .conflict(candidates: stored.accounts[$0].userID.map { [$0] } ?? [], reason: .idpIDReused)
                 } ?? linker.decision(for: user.email)
                 plan.accountWrites.append(AccountWrite(
-                    kind: .create(link), accountID: nil, user: user, groupIDs: groupIDs, fingerprint: fingerprint))
+                    kind: .create(link), accountID: nil, user: user, groupIDs: groupIDs, fingerprint: fingerprint,
+                    initialStatus: deprovisioning.grantsAccess(user.state, directoryID: directoryID) ? .active : .disabled))
                 continue
             }
+            // A conflict that resolved itself: exactly one person now has the email.
+            if waitsForLink(stored.accounts[accountIndex]), case .existingPerson(let person) = linker.decision(for: user.email) {
+                plan.conflictLinks.append(ConflictLink(
+                    accountID: stored.accounts[accountIndex].id, workosID: user.id, target: .existingPerson(person),
+                    resolution: .selfResolved))
+            }
+            let grantsAccess = deprovisioning.grantsAccess(user.state, directoryID: directoryID)
             // The account is read in place until it is written: copying it (three
             // strings retained and released) for every unchanged user cost a
             // twentieth of an unchanged resync's planning.
-            if stored.accounts[accountIndex].status == .active && !user.state.isActive {
+            if stored.accounts[accountIndex].status == .active && !grantsAccess {
                 plan.disables.append(AccountDisable(account: stored.accounts[accountIndex], reason: .inactive))
             }
-            guard let kind = writeKind(account: stored.accounts[accountIndex], user: user, fingerprint: fingerprint) else { continue }
+            guard let kind = writeKind(
+                account: stored.accounts[accountIndex], user: user, fingerprint: fingerprint, grantsAccess: grantsAccess)
+            else { continue }
             let account = stored.accounts[accountIndex]
             plan.accountWrites.append(AccountWrite(
                 kind: kind, accountID: account.id, user: user, groupIDs: groupIDs, fingerprint: fingerprint,
@@ -97,8 +110,18 @@ public enum Planner {
                 plan.missingDisablesWithheld += 1
                 continue
             }
+            // The absence debounce: disabled only after `missingAfterListings` consecutive absences.
+            let absences = stored.accounts[index].missingListings + 1
+            if absences < policy.missingAfterListings {
+                let account = stored.accounts[index]
+                plan.pendingAbsences.append(PendingAbsence(
+                    accountID: account.id, workosID: account.workosID, email: account.email, absences: absences,
+                    needed: policy.missingAfterListings, lastListedRunID: account.lastListedRunID))
+                continue
+            }
             plan.disables.append(AccountDisable(account: stored.accounts[index], reason: .missing))
         }
+        plan.pendingAbsences.sort()
 
         planGroups(snapshot.groups, stored: stored.groups, into: &plan)
 
@@ -124,7 +147,7 @@ public enum Planner {
     /// change may plan 100k account writes and ~500k membership adds: growing
     /// them by doubling would hold up to twice that at the peak).
     private static func reserveCapacity(
-        in plan: inout Plan, _ listing: PreparedListing, stored: StoredState, matchOfUser: [Int?]
+        in plan: inout Plan, _ listing: PreparedListing, stored: StoredState, matchOfUser: [Int?], policy: SafetyPolicy
     ) {
         var accountWrites = 0
         var membershipAdds = 0
@@ -134,7 +157,11 @@ public enum Planner {
                 continue
             }
             let user = listing.snapshot.users[userIndex]
-            if writeKind(account: stored.accounts[accountIndex], user: user, fingerprint: listing.fingerprints[userIndex]) != nil {
+            let grantsAccess = policy.deprovisioning.grantsAccess(user.state, directoryID: listing.snapshot.directory.id)
+            if writeKind(
+                account: stored.accounts[accountIndex], user: user, fingerprint: listing.fingerprints[userIndex],
+                grantsAccess: grantsAccess) != nil
+            {
                 accountWrites += 1
                 membershipAdds += listing.groupIDs(ofUser: userIndex).count  // at most all of its groups are new
             }
@@ -161,7 +188,13 @@ public enum Planner {
                 if let email = users[userIndex].email { needed.linkEmails.append(email) }
                 continue
             }
-            if writeKind(account: accounts[accountIndex], user: users[userIndex], fingerprint: listing.fingerprints[userIndex]) != nil {
+            if waitsForLink(accounts[accountIndex]), let email = users[userIndex].email { needed.linkEmails.append(email) }
+            // No policy here: any state some configuration may keep active counts as one (a superset).
+            let mayGrantAccess = DeprovisioningPolicy.mayGrantAccess(users[userIndex].state)
+            if writeKind(
+                account: accounts[accountIndex], user: users[userIndex], fingerprint: listing.fingerprints[userIndex],
+                grantsAccess: mayGrantAccess) != nil
+            {
                 needed.membershipsOf.append(accounts[accountIndex].id)
             }
         }
@@ -240,13 +273,26 @@ public enum Planner {
     }
 
     /// How a matched account is written, or nil when it is unchanged.
-    private static func writeKind(account: StoredAccount, user: DirectoryUser, fingerprint: Fingerprint) -> AccountWrite.Kind? {
+    /// `grantsAccess`: the user's state keeps the account active (see `DeprovisioningPolicy`).
+    private static func writeKind(
+        account: StoredAccount, user: DirectoryUser, fingerprint: Fingerprint, grantsAccess: Bool
+    ) -> AccountWrite.Kind? {
         // A purged account stays as the purge left it (its user, still inactive, is not re-imported).
         if account.isAnonymized { return nil }
-        if account.status == .disabled && user.state.isActive { return .reactivate }
-        // An account listed again after it went missing: its trail (`last_listed_run_id`) is cleared.
-        if account.fingerprint != fingerprint || account.workosID != user.id || account.lastListedRunID != nil { return .update }
+        if account.status == .disabled && grantsAccess { return .reactivate }
+        // An account listed again after it went missing: its trail (`last_listed_run_id`) and absence count are cleared.
+        if account.fingerprint != fingerprint || account.workosID != user.id || account.lastListedRunID != nil
+            || account.missingListings > 0
+        {
+            return .update
+        }
         return nil
+    }
+
+    /// An account not linked to any person (it waits in `link_conflicts`); a run links it once its email
+    /// matches exactly one person. A purged account never links again.
+    private static func waitsForLink(_ account: StoredAccount) -> Bool {
+        account.userID == nil && !account.isAnonymized
     }
 
     /// Plans a directory that vanished from `GET /directories`: its active

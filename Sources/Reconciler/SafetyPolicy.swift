@@ -33,6 +33,9 @@
 ///    withheld, since the missing account may be that record's person
 ///    (`Quarantine.holdsMissingDisables` in `Sources/Reconciler/Quarantine.swift`,
 ///    counted as `Plan.missingDisablesWithheld` by `Sources/Reconciler/Planner.swift`).
+/// 4b. The absence debounce: an account absent from fewer than
+///    ``missingAfterListings`` consecutive complete listings is not disabled
+///    yet (`Plan.pendingAbsences`, counted in `directory_users.missing_listings`).
 /// 5. The mass-disable guard and the empty listing: ``verdict(disables:activeAccounts:listedUsers:)``
 ///    here, applied by `Planner.plan` in `Sources/Reconciler/Planner.swift`;
 ///    explicit deactivations it spares (``sparesDeactivations(_:activeAccounts:)``,
@@ -71,12 +74,21 @@ public struct SafetyPolicy: Sendable, Hashable {
     /// Hybrid mode: more `missing` disables than this that the event feed
     /// does not explain are held, even under the threshold. Default 10.
     public var maxUnexplained: Int
+    /// Absence debounce (`guard.missing_after_listings`): an account is
+    /// disabled as `missing` only once it has been absent from this many
+    /// consecutive complete listings. Default 1 (the first absence disables).
+    /// Explicit deactivations and `dsync.user.deleted` events are never debounced.
+    public var missingAfterListings: Int
+    /// Which user states disable (`deprovisioning.*`). Default: every state but `active`.
+    public var deprovisioning: DeprovisioningPolicy
 
     public init(
         minUsers: Int = 25, fraction: Double = 0.10, maxUsers: Int? = nil, onDirectoryRemoved: DirectoryRemovedAction = .hold,
-        maxUnexplained: Int = 10
+        maxUnexplained: Int = 10, missingAfterListings: Int = 1, deprovisioning: DeprovisioningPolicy = DeprovisioningPolicy()
     ) {
         self.maxUnexplained = maxUnexplained
+        self.missingAfterListings = missingAfterListings
+        self.deprovisioning = deprovisioning
         self.minUsers = minUsers
         self.fraction = fraction
         self.maxUsers = maxUsers

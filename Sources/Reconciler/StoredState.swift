@@ -41,12 +41,17 @@ public struct StoredAccount: Sendable, Hashable {
     /// The last complete listing that contained the account (`sync_runs.id`),
     /// recorded when it first went missing; nil while it is listed.
     public var lastListedRunID: Int64?
+    /// Consecutive complete listings the account has been absent from
+    /// (`directory_users.missing_listings`, the absence debounce); 0 while listed.
+    public var missingListings: Int
 
     public init(
         id: UUID, workosID: String, idpID: String, userID: UUID?, email: String?,
         status: AccountStatus, disabledReason: DisableReason? = nil, fingerprint: Fingerprint?,
-        firstName: String? = nil, lastName: String? = nil, isAnonymized: Bool = false, lastListedRunID: Int64? = nil
+        firstName: String? = nil, lastName: String? = nil, isAnonymized: Bool = false, lastListedRunID: Int64? = nil,
+        missingListings: Int = 0
     ) {
+        self.missingListings = missingListings
         self.id = id
         self.workosID = workosID
         self.idpID = idpID

@@ -29,14 +29,15 @@ struct PlanWriter {
     var organizationID: String? { plan.directory.organizationID }
 
     /// Every step of applying the plan, in order: staging, groups, accounts,
-    /// disables, memberships, persons, roles, then the `events` rows. Returns
+    /// conflict links, absences, disables, memberships, persons, roles, then the `events` rows. Returns
     /// the persons whose last active account was disabled and the rows written.
     func writeAll() async throws -> (personsDisabled: [UUID], eventsWritten: Int) {
         try await createStagingTables()
         try await writeGroups()
         try await stageDisables()
         try await writeAccounts()
-        try await recordMissingWhileHeld()
+        try await writeConflictLinks()
+        try await recordAbsences()
         try await writeDisables()
         try await writeMemberships()
         let disabled = try await recomputePersons()
@@ -68,6 +69,10 @@ struct PlanWriter {
             ) ON COMMIT DROP;
             CREATE TEMPORARY TABLE stage_memberships (op text NOT NULL, group_workos_id text NOT NULL, user_workos_id text NOT NULL) ON COMMIT DROP;
             CREATE TEMPORARY TABLE person_changes (user_id uuid NOT NULL, status text NOT NULL, reason text) ON COMMIT DROP;
+            CREATE TEMPORARY TABLE stage_links (
+                account_id uuid NOT NULL, person_id uuid NOT NULL, new_person boolean NOT NULL, resolution text NOT NULL,
+                resolved_by text
+            ) ON COMMIT DROP;
             """))
     }
 
@@ -218,7 +223,7 @@ struct PlanWriter {
                     last_name = s.last_name, username = s.username, job_title = s.job_title, state = s.state,
                     custom_attributes = coalesce(s.custom_attributes, '{}'::jsonb), role_slug = s.role_slug,
                     fingerprint = s.fingerprint, workos_updated_at = s.workos_updated_at, last_seen_at = now(),
-                    last_listed_run_id = NULL, updated_at = now(),
+                    last_listed_run_id = NULL, missing_listings = 0, updated_at = now(),
                     status = CASE WHEN s.kind = 'reactivate' THEN 'active'
                                   WHEN o.disable_reason IS NOT NULL THEN 'disabled' ELSE d.status END,
                     disabled_at = CASE WHEN s.kind = 'reactivate' THEN NULL
@@ -399,8 +404,8 @@ struct PlanWriter {
         try await connection.execute("""
             WITH disabled AS (
                 UPDATE workos_dsync.directory_users d SET status = 'disabled', disabled_at = now(),
-                    disabled_reason = s.reason, updated_at = now(),
-                    -- A missing account's trail, in the same write (see recordMissingWhileHeld).
+                    disabled_reason = s.reason, updated_at = now(), missing_listings = 0,
+                    -- A missing account's trail, in the same write (see recordAbsences).
                     last_listed_run_id = CASE WHEN s.reason = 'missing'
                         THEN coalesce(d.last_listed_run_id, \(previousCompleteRunID)::bigint) ELSE d.last_listed_run_id END,
                     last_seen_at = CASE WHEN s.reason = 'missing' AND d.last_listed_run_id IS NULL
@@ -427,17 +432,74 @@ struct PlanWriter {
     }
 
     /// Records, for each account missing from this listing for the first time
-    /// whose disable is held, the last complete listing that contained it: the
-    /// previous one. Its `last_seen_at` becomes that listing's time, so the
-    /// trail says when the person was really last seen, however many held runs
-    /// follow. (An applied disable records the same in its own UPDATE.)
-    func recordMissingWhileHeld() async throws {
+    /// whose disable is held or not due yet (the absence debounce), the last
+    /// complete listing that contained it: the previous one. Its `last_seen_at`
+    /// becomes that listing's time, so the trail says when the person was
+    /// really last seen, however many held or debounced runs follow. (An
+    /// applied disable records the same in its own UPDATE.) Then counts this
+    /// absence of each debounced account (`missing_listings`).
+    func recordAbsences() async throws {
         let missing = plan.heldDisables.filter { $0.reason == .missing && $0.lastListedRunID == nil }.map(\.accountID)
-        guard !missing.isEmpty, let previousCompleteRunID else { return }
+            + plan.pendingAbsences.filter { $0.lastListedRunID == nil }.map(\.accountID)
+        if !missing.isEmpty, let previousCompleteRunID {
+            try await connection.execute("""
+                UPDATE workos_dsync.directory_users SET last_listed_run_id = \(previousCompleteRunID),
+                    last_seen_at = coalesce(\(previousCompleteListing)::timestamptz, last_seen_at)
+                WHERE id = ANY(\(missing)::uuid[]) AND last_listed_run_id IS NULL
+                """)
+        }
+        let pending = plan.pendingAbsences.map(\.accountID)
+        guard !pending.isEmpty else { return }
         try await connection.execute("""
-            UPDATE workos_dsync.directory_users SET last_listed_run_id = \(previousCompleteRunID),
-                last_seen_at = coalesce(\(previousCompleteListing)::timestamptz, last_seen_at)
-            WHERE id = ANY(\(missing)::uuid[]) AND last_listed_run_id IS NULL
+            UPDATE workos_dsync.directory_users SET missing_listings = missing_listings + 1
+            WHERE id = ANY(\(pending)::uuid[]) AND status = 'active'
+            """)
+    }
+
+    // MARK: link conflicts
+
+    /// Points the accounts of `plan.conflictLinks` at their person (a new one
+    /// made from the account's email and names for `.newPerson`), closes their
+    /// open `link_conflicts` row (`resolved_at`, `resolution`,
+    /// `resolved_user_id`, `resolved_by`) and writes one `user.linked` event
+    /// each. A run's own link (`self_resolved`) never moves an account an
+    /// admin linked meanwhile. `recomputePersons` then derives the persons'
+    /// status, and `recordRoleChanges` their roles.
+    func writeConflictLinks() async throws {
+        guard !plan.conflictLinks.isEmpty else { return }
+        try await connection.copy(
+            into: "stage_links", columns: ["account_id", "person_id", "new_person", "resolution", "resolved_by"],
+            rows: plan.conflictLinks.map { link in
+                let person: UUID
+                let isNew: Bool
+                switch link.target {
+                case .existingPerson(let id): (person, isNew) = (id, false)
+                case .newPerson: (person, isNew) = (UUID(), true)
+                }
+                return [link.accountID.uuidString, person.uuidString, isNew ? "t" : "f", link.resolution.rawValue, link.resolvedBy]
+            })
+        try await connection.execute("""
+            INSERT INTO workos_dsync.users (id, email, first_name, last_name, status, disabled_at)
+            SELECT s.person_id, d.email, d.first_name, d.last_name, d.status, CASE WHEN d.status = 'disabled' THEN now() END
+            FROM stage_links s JOIN workos_dsync.directory_users d ON d.id = s.account_id WHERE s.new_person
+            """)
+        try await connection.execute("""
+            WITH linked AS (
+                UPDATE workos_dsync.directory_users d SET user_id = s.person_id, updated_at = now()
+                FROM stage_links s
+                WHERE d.id = s.account_id AND (d.user_id IS NULL OR s.resolution <> 'self_resolved')
+                RETURNING d.id, d.workos_id, s.person_id, s.resolution, s.resolved_by, s.new_person
+            ), closed AS (
+                UPDATE workos_dsync.link_conflicts c SET resolved_at = now(), resolution = l.resolution,
+                    resolved_user_id = l.person_id, resolved_by = l.resolved_by
+                FROM linked l WHERE c.directory_user_id = l.id AND c.resolved_at IS NULL
+                RETURNING c.id, c.directory_user_id, c.reason
+            )
+            INSERT INTO pending_events (type, directory_user_id, user_id, reason, payload)
+            SELECT 'user.linked', l.id, l.person_id, l.resolution,
+                   jsonb_build_object('workos_id', l.workos_id, 'link_conflict_id', c.id, 'conflict_reason', c.reason,
+                                      'new_person', l.new_person, 'resolved_by', l.resolved_by)
+            FROM linked l LEFT JOIN closed c ON c.directory_user_id = l.id ORDER BY l.workos_id
             """)
     }
 
@@ -512,13 +574,15 @@ struct PlanWriter {
         // A new person was inserted with its only account's status, and a conflicting
         // account is linked to none: nothing to derive for them.
         let writes = writeKinds
-        guard writes.changes || writes.existingPersons || !plan.disablesToApply.isEmpty else { return [] }
+        guard writes.changes || writes.existingPersons || !plan.disablesToApply.isEmpty || !plan.conflictLinks.isEmpty else {
+            return []
+        }
         try await connection.execute("""
             WITH affected AS (
                 SELECT DISTINCT d.user_id FROM workos_dsync.directory_users d
                 WHERE d.user_id IS NOT NULL
                   AND d.id IN (SELECT account_id FROM stage_accounts WHERE link IS DISTINCT FROM 'new'
-                               UNION ALL SELECT account_id FROM stage_disables)
+                               UNION ALL SELECT account_id FROM stage_disables UNION ALL SELECT account_id FROM stage_links)
             ), wanted AS (
                 SELECT a.user_id, bool_or(d.status = 'active') AS any_active,
                        min(d.disabled_reason) FILTER (WHERE d.status = 'disabled') AS reason

@@ -320,19 +320,13 @@ extension SyncStore {
         let directory = try await tx.query("""
             SELECT id, organization_id, name, domain, type, state FROM workos_dsync.directories
             WHERE id = \(directoryID) AND removed_at IS NULL
-            """).first.map { row in
-            Directory(
-                id: try row.decode(String.self, "id"), organizationID: try row.decode(String?.self, "organization_id"),
-                name: try row.decode(String?.self, "name") ?? "", domain: try row.decode(String?.self, "domain"),
-                type: try row.decode(String?.self, "type") ?? "",
-                state: DirectoryState(rawValue: try row.decode(String?.self, "state") ?? ""))
-        }
+            """).first.map(Self.storedDirectory)
         var slice = EventSlice(directory: directory)
         guard directory != nil else { return slice }
         if let user = event.user {
             for row in try await tx.query("""
                 SELECT d.id, d.workos_id, d.idp_id, d.user_id, d.email, d.status, d.disabled_reason, d.fingerprint,
-                       d.last_listed_run_id, d.first_name, d.last_name, d.workos_updated_at,
+                       d.last_listed_run_id, d.missing_listings, d.first_name, d.last_name, d.workos_updated_at,
                        p.anonymized_at IS NOT NULL AS anonymized,
                        CASE WHEN d.status = 'disabled' AND d.disabled_reason = 'missing' THEN (
                            SELECT r.started_at FROM workos_dsync.events e JOIN workos_dsync.sync_runs r ON r.id = e.run_id

@@ -23,8 +23,13 @@ public struct PurgeResult: Sendable, Hashable {
     public var emailHistoryScrubbed = 0
     /// `events` rows whose payload lost personal fields.
     public var eventsScrubbed = 0
-    /// `user.anonymized` events written (one per person).
+    /// `user.anonymized` events written (one per person, one per unlinked account).
     public var anonymizedEvents = 0
+    /// Persons that qualified but are under legal hold: left untouched.
+    public var legalHolds = 0
+    /// Accounts never linked to a person (their link conflict never resolved),
+    /// disabled long enough: scrubbed like a person's accounts.
+    public var unlinkedAccounts = 0
 }
 
 /// `purge` was asked for a period shorter than the cooling-off period; nothing was touched.
@@ -63,7 +68,14 @@ extension SyncStore {
     /// are never touched.
     ///
     /// - Throws: `PurgeRefused` when `olderThan` is shorter than `coolingOff`.
-    public func purge(olderThan: Duration, coolingOff: Duration, dryRun: Bool) async throws -> PurgeResult {
+    /// A person under legal hold (`users.legal_hold_at`) is never touched
+    /// (counted in `legalHolds`). With `directoryID`, only persons with an
+    /// account in that directory. Accounts never linked to a person (an open
+    /// link conflict) that were disabled longer ago than `olderThan` are
+    /// scrubbed too, their conflict closed (`purged`).
+    public func purge(
+        olderThan: Duration, coolingOff: Duration, dryRun: Bool, directoryID: String? = nil
+    ) async throws -> PurgeResult {
         guard olderThan >= coolingOff, olderThan > .zero else {
             throw PurgeRefused(olderThan: olderThan, coolingOff: coolingOff)
         }
@@ -80,24 +92,41 @@ extension SyncStore {
                 WHERE p.status = 'disabled' AND p.anonymized_at IS NULL ORDER BY d.id FOR UPDATE OF d
                 """)
             let rows = try await tx.query("""
-                SELECT p.id, p.email, greatest(p.disabled_at, max(d.disabled_at)) AS disabled_at, count(d.id) AS accounts
+                SELECT p.id, p.email, greatest(p.disabled_at, max(d.disabled_at)) AS disabled_at, count(d.id) AS accounts,
+                       p.legal_hold_at IS NOT NULL AS legal_hold
                 FROM workos_dsync.users p JOIN workos_dsync.directory_users d ON d.user_id = p.id
                 WHERE p.status = 'disabled' AND p.anonymized_at IS NULL AND p.disabled_at IS NOT NULL
                 GROUP BY p.id
                 HAVING bool_and(d.status = 'disabled')
                    AND greatest(p.disabled_at, max(d.disabled_at)) < now() - \(seconds) * interval '1 second'
+                   AND (\(directoryID)::text IS NULL OR bool_or(d.directory_id = \(directoryID)))
                 ORDER BY 3, p.id
                 """)
-            var result = PurgeResult(dryRun: dryRun, persons: try rows.map { row in
-                PurgeCandidate(
+            var result = PurgeResult(dryRun: dryRun, persons: [])
+            for row in rows {
+                if try row.decode(Bool.self, "legal_hold") {
+                    result.legalHolds += 1
+                    continue
+                }
+                result.persons.append(PurgeCandidate(
                     personID: try row.decode(UUID.self, "id"), email: try row.decode(String?.self, "email"),
-                    disabledAt: try row.decode(Date.self, "disabled_at"), accounts: try row.decode(Int.self, "accounts"))
-            })
+                    disabledAt: try row.decode(Date.self, "disabled_at"), accounts: try row.decode(Int.self, "accounts")))
+            }
             let persons = result.persons.map(\.personID)
-            guard !persons.isEmpty else { return result }
+            // Accounts never linked to a person, disabled long enough (they wait in an open link conflict).
+            let unlinked = try await tx.query("""
+                SELECT id FROM workos_dsync.directory_users
+                WHERE user_id IS NULL AND status = 'disabled' AND disabled_at < now() - \(seconds) * interval '1 second'
+                  AND (\(directoryID)::text IS NULL OR directory_id = \(directoryID))
+                  AND (email IS NOT NULL OR first_name IS NOT NULL OR last_name IS NOT NULL OR username IS NOT NULL
+                       OR job_title IS NOT NULL OR custom_attributes <> '{}'::jsonb)
+                ORDER BY id FOR UPDATE
+                """).map { try $0.decode(UUID.self, "id") }
+            result.unlinkedAccounts = unlinked.count
+            guard !persons.isEmpty || !unlinked.isEmpty else { return result }
             let accounts = try await tx.query("""
                 SELECT id FROM workos_dsync.directory_users WHERE user_id = ANY(\(persons)::uuid[])
-                """).map { try $0.decode(UUID.self, "id") }
+                """).map { try $0.decode(UUID.self, "id") } + unlinked
             if dryRun {
                 result.accountsScrubbed = accounts.count
                 result.emailHistoryScrubbed = try await tx.query("""
@@ -110,7 +139,7 @@ extension SyncStore {
                           AND \(Self.scrubbedPayloadSQL) IS DISTINCT FROM payload
                         """,
                     binds: [accounts, persons, Self.personalPayloadKeys]))[0].decode(Int.self, "count")
-                result.anonymizedEvents = persons.count
+                result.anonymizedEvents = persons.count + unlinked.count
                 return result
             }
             try await tx.execute("""
@@ -129,6 +158,10 @@ extension SyncStore {
                 """)
             try await tx.execute("""
                 UPDATE workos_dsync.link_conflicts SET email = NULL WHERE directory_user_id = ANY(\(accounts)::uuid[])
+                """)
+            try await tx.execute("""
+                UPDATE workos_dsync.link_conflicts SET resolved_at = now(), resolution = 'purged', resolved_by = 'purge'
+                WHERE directory_user_id = ANY(\(unlinked)::uuid[]) AND resolved_at IS NULL
                 """)
             try await tx.execute("""
                 UPDATE workos_dsync.held_plans h SET accounts = (
@@ -157,6 +190,13 @@ extension SyncStore {
                        jsonb_build_object('accounts', (SELECT count(*) FROM workos_dsync.directory_users d WHERE d.user_id = p.id),
                                           'older_than_days', \(days)::int, 'disabled_at', p.disabled_at)
                 FROM workos_dsync.users p WHERE p.id = ANY(\(persons)::uuid[]) ORDER BY p.disabled_at, p.id
+                """)
+            result.anonymizedEvents += try await tx.execute("""
+                INSERT INTO workos_dsync.events (type, directory_id, directory_user_id, reason, payload)
+                SELECT 'user.anonymized', d.directory_id, d.id, 'purge',
+                       jsonb_build_object('scope', 'account', 'workos_id', d.workos_id, 'older_than_days', \(days)::int,
+                                          'disabled_at', d.disabled_at)
+                FROM workos_dsync.directory_users d WHERE d.id = ANY(\(unlinked)::uuid[]) ORDER BY d.disabled_at, d.id
                 """)
             return result
         }

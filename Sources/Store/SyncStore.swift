@@ -100,7 +100,8 @@ public final class SyncStore: Sendable {
             fingerprint: Fingerprint(hex: try row.decode(String.self, "fingerprint")),
             firstName: try row.decode(String?.self, "first_name"), lastName: try row.decode(String?.self, "last_name"),
             isAnonymized: try row.decode(Bool.self, "anonymized"),
-            lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id"))
+            lastListedRunID: try row.decode(Int64?.self, "last_listed_run_id"),
+            missingListings: try row.decode(Int.self, "missing_listings"))
     }
 
     /// The directory's accounts, compact. An account's WorkOS id, `idp_id` and
@@ -115,7 +116,7 @@ public final class SyncStore: Sendable {
         // Names only of disabled accounts (for a rehire by idp_id), and whether a purge anonymised the person.
         try await connection.forEachBatch(of: """
             SELECT d.id, d.workos_id, d.idp_id, d.user_id, d.email, d.status, d.disabled_reason, d.fingerprint,
-                   d.last_listed_run_id, CASE WHEN d.status = 'disabled' THEN d.first_name END AS first_name,
+                   d.last_listed_run_id, d.missing_listings, CASE WHEN d.status = 'disabled' THEN d.first_name END AS first_name,
                    CASE WHEN d.status = 'disabled' THEN d.last_name END AS last_name,
                    p.anonymized_at IS NOT NULL AS anonymized
             FROM workos_dsync.directory_users d
@@ -142,13 +143,16 @@ public final class SyncStore: Sendable {
         try await connection.query("""
             SELECT id, organization_id, name, domain, type, state FROM workos_dsync.directories
             WHERE removed_at IS NULL ORDER BY id
-            """).map { row in
-            Directory(
-                id: try row.decode(String.self, "id"), organizationID: try row.decode(String?.self, "organization_id"),
-                name: try row.decode(String?.self, "name") ?? "", domain: try row.decode(String?.self, "domain"),
-                type: try row.decode(String?.self, "type") ?? "",
-                state: DirectoryState(rawValue: try row.decode(String?.self, "state") ?? ""))
-        }
+            """).map(Self.storedDirectory)
+    }
+
+    /// One `directories` row (`id, organization_id, name, domain, type, state`).
+    static func storedDirectory(_ row: PostgresRow) throws -> Directory {
+        Directory(
+            id: try row.decode(String.self, "id"), organizationID: try row.decode(String?.self, "organization_id"),
+            name: try row.decode(String?.self, "name") ?? "", domain: try row.decode(String?.self, "domain"),
+            type: try row.decode(String?.self, "type") ?? "",
+            state: DirectoryState(rawValue: try row.decode(String?.self, "state") ?? ""))
     }
 
     /// Records a directory as WorkOS lists it (name, state…), without touching

@@ -42,6 +42,17 @@ public enum PlanDescription {
             let prefix = held.contains(disable.accountID) ? "HELD: would disable" : verb("disable", "disabled")
             lines.append("\(prefix) \(label(disable.email, disable.workosID)) (\(disable.reason.rawValue)\(since))")
         }
+        for absence in plan.pendingAbsences {
+            lines.append("\(label(absence.email, absence.workosID)): missing \(absence.absences) of \(absence.needed) listings, "
+                + "not disabled yet (guard.missing_after_listings)")
+        }
+        for link in plan.conflictLinks {
+            let person = switch link.target {
+            case .existingPerson(let id): "person \(id.uuidString.lowercased())"
+            case .newPerson: "a new person"
+            }
+            lines.append("\(verb("link", "linked")) \(link.workosID) to \(person) (link conflict \(link.resolution.rawValue))")
+        }
         for write in plan.groupWrites {
             lines.append("\(verb(write.kind == .create ? "create" : "update", write.kind == .create ? "created" : "updated")) group \(write.group.name) (\(write.group.id))")
         }

@@ -8,6 +8,7 @@ extension Settings {
     /// session-revocation SQL is shown (it holds no secret).
     public var redactedLines: [String] {
         func duration(_ value: Duration) -> String { DurationText.format(value) }
+        func states(_ values: Set<String>) -> String { values.isEmpty ? "none" : "[" + values.sorted().joined(separator: ", ") + "]" }
         let values: [(String, String)] = [
             ("workos.api_key", apiKey.map { $0.isEmpty ? "empty" : "set (\($0.reveal().count) characters, not shown)" } ?? "not set"),
             ("workos.base_url", baseURL),
@@ -29,10 +30,18 @@ extension Settings {
             ("guard.max_users", safety.maxUsers.map { "\($0)" } ?? "none"),
             ("guard.max_unexplained", "\(safety.maxUnexplained)"),
             ("guard.on_directory_removed", safety.onDirectoryRemoved.rawValue),
+            ("guard.missing_after_listings", "\(safety.missingAfterListings)"),
+            ("deprovisioning.keep_active_states", states(safety.deprovisioning.keepActiveStates)),
+            ("deprovisioning.directories", safety.deprovisioning.keepActiveStatesByDirectory.isEmpty ? "none"
+                : safety.deprovisioning.keepActiveStatesByDirectory.sorted { $0.key < $1.key }
+                    .map { "\($0.key): keep_active_states \(states($0.value))" }.joined(separator: "; ")),
             ("revoke_sessions_sql", revokeSessionsSQL ?? "none"),
             ("http.listen", listen),
             ("http.max_listing_age", duration(maxListingAge)),
             ("purge.cooling_off", duration(purgeCoolingOff)),
+            ("purge.schedule", purgeSchedule.map(duration) ?? "off"),
+            ("retention.sync_runs", duration(syncRunsRetention)),
+            ("retention.events", eventTableRetention.map(duration) ?? "keep"),
             ("log.format", logFormat),
             ("log.level", logLevel),
         ]

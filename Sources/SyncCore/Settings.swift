@@ -48,8 +48,15 @@ public struct Settings: Sendable {
     public var concurrency = 2
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
     public var directories: [String] = []
-    /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`, `guard.max_unexplained`.
+    /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`, `guard.max_unexplained`,
+    /// `guard.missing_after_listings`, and `deprovisioning.keep_active_states` (global and per directory).
     public var safety = SafetyPolicy()
+    /// `retention.sync_runs`: `purge` deletes `sync_runs` rows older than this. Default `90d`.
+    public var syncRunsRetention: Duration = .seconds(90 * 86_400)
+    /// `retention.events`: `purge` deletes rows of the `events` table (the audit
+    /// trail, not WorkOS's feed: see `events.retention`) older than this.
+    /// Default `keep` (nil: the audit trail stays).
+    public var eventTableRetention: Duration?
     /// `revoke_sessions_sql`: run in the apply transaction when persons are
     /// disabled, with `$1` the `uuid[]` of their `users.id`. Default none.
     public var revokeSessionsSQL: String?
@@ -59,6 +66,9 @@ public struct Settings: Sendable {
     public var maxListingAge: Duration = .seconds(1_800)
     /// `purge.cooling_off`: disabled accounts younger than this are never anonymised. Default `30d`.
     public var purgeCoolingOff: Duration = .seconds(30 * 86_400)
+    /// `purge.schedule`: the daemon purges (as `purge --older-than` `purge.cooling_off`) this often.
+    /// Default `off` (nil). Needs the opt-in role `workos_dsync_purger` (`sql/roles.sql`).
+    public var purgeSchedule: Duration?
     /// `log.format`: `logfmt` (default) or `json`.
     public var logFormat = "logfmt"
     /// `log.level`: `debug`, `info` (default), `notice`, `warning`, `error`.
@@ -144,7 +154,9 @@ public struct Settings: Sendable {
         }
     }
 
-    private static let nestedSections: Set<String> = ["workos", "database", "sync", "events", "guard", "http", "purge", "log"]
+    private static let nestedSections: Set<String> = [
+        "workos", "database", "sync", "events", "guard", "http", "purge", "log", "deprovisioning", "retention",
+    ]
 
     /// Sets `key` from `node` as the YAML file would; errors name `source`
     /// (an environment variable or a flag) and the key when they differ.
@@ -212,12 +224,34 @@ public struct Settings: Sendable {
         case "guard.fraction": safety.fraction = try number(0...1)
         case "guard.max_users": safety.maxUsers = node.null != nil ? nil : try integer(0...Int(Int32.max))
         case "guard.max_unexplained": safety.maxUnexplained = try integer(0...Int(Int32.max))
+        case "guard.missing_after_listings": safety.missingAfterListings = try integer(1...100)
+        case "deprovisioning.keep_active_states":
+            safety.deprovisioning.keepActiveStates = try Self.keptStates(node, key: key)
+        case "deprovisioning.directories":
+            guard let mapping = node.mapping else {
+                throw SettingsError(key: key, problem: "must map directory ids to {keep_active_states: [...]}")
+            }
+            for (idNode, settings) in mapping {
+                guard let id = idNode.string, let entries = settings.mapping else {
+                    throw SettingsError(key: key, problem: "must map directory ids to {keep_active_states: [...]}")
+                }
+                for (nameNode, value) in entries {
+                    let name = "\(key).\(id).\(nameNode.string ?? "?")"
+                    guard nameNode.string == "keep_active_states" else {
+                        throw SettingsError(key: name, problem: "is not a known setting (see deploy/config.example.yaml)")
+                    }
+                    safety.deprovisioning.keepActiveStatesByDirectory[id] = try Self.keptStates(value, key: name)
+                }
+            }
+        case "retention.sync_runs": syncRunsRetention = try duration()
+        case "retention.events": eventTableRetention = try string() == "keep" ? nil : try duration()
         case "guard.on_directory_removed":
             safety.onDirectoryRemoved = SafetyPolicy.DirectoryRemovedAction(rawValue: try oneOf(["hold", "disable"]))!
         case "revoke_sessions_sql": revokeSessionsSQL = try string()
         case "http.listen": listen = try Self.listenAddress(try string(), key: key)
         case "http.max_listing_age": maxListingAge = try duration()
         case "purge.cooling_off": purgeCoolingOff = try duration()
+        case "purge.schedule": purgeSchedule = try string() == "off" ? nil : try duration()
         case "log.format": logFormat = try oneOf(["logfmt", "json"])
         case "log.level": logLevel = try oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])
         default: throw SettingsError(key: key, problem: Self.unknownKeyProblem)
@@ -338,6 +372,23 @@ public struct Settings: Sendable {
         let octets = name.split(separator: ".", omittingEmptySubsequences: false)
         if octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }), octets[0] == "127" { return true }
         return ["localhost", "::1", "0:0:0:0:0:0:0:1"].contains(name)
+    }
+
+    /// A list of WorkOS user states that keep an account active; `active` is
+    /// implied, and the states that always disable are refused.
+    private static func keptStates(_ node: Node, key: String) throws(SettingsError) -> Set<String> {
+        guard let items = node.sequence else { throw SettingsError(key: key, problem: "must be a list of user states, e.g. [on_leave]") }
+        var states = Set<String>()
+        for item in items {
+            guard let state = item.string, !state.isEmpty else {
+                throw SettingsError(key: key, problem: "must be a list of user states, e.g. [on_leave]")
+            }
+            if DeprovisioningPolicy.alwaysDisabling.contains(state) {
+                throw SettingsError(key: key, problem: "cannot keep \"\(state)\" users active: inactive and suspended always disable")
+            }
+            states.insert(state)
+        }
+        return states
     }
 
     private static func listenAddress(_ text: String, key: String) throws(SettingsError) -> String {

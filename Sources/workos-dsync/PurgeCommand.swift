@@ -13,7 +13,10 @@ struct PurgeCommand: AsyncParsableCommand {
             Nulls emails, names, usernames, job titles and custom attributes of those persons and their accounts, \
             their email history, and the personal fields of their events (keys kept); sets users.anonymized_at and \
             writes one user.anonymized event per person. Rows, ids, statuses and timestamps stay. One transaction. \
-            Refuses (exit 6) a DAYS shorter than purge.cooling_off (default 30 days). Never touches an active person. \
+            Refuses (exit 6) a DAYS shorter than purge.cooling_off (default 30 days). Never touches an active person, \
+            nor a person under legal hold (`workos-dsync hold`). Accounts never linked to a person (an open link \
+            conflict) disabled longer ago are scrubbed too and their conflict closed. Then deletes sync_runs older \
+            than retention.sync_runs (default 90d) and, only if set, events older than retention.events. \
             Rewriting events needs the schema owner: put its connection string in an environment variable and \
             name it with --database-url-env NAME. \
             \(ExitStatus.helpText)
@@ -24,6 +27,8 @@ struct PurgeCommand: AsyncParsableCommand {
     var olderThan: Int
     @Flag(help: "Print who would be anonymised; change nothing.")
     var dryRun = false
+    @Option(help: "Only persons (and never-linked accounts) with an account in this directory; skips retention.")
+    var directory: String?
     @OptionGroup var owner: OwnerConnectionOptions
 
     func validate() throws {
@@ -33,38 +38,39 @@ struct PurgeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try options.loadSettings()
-        let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.purge")
-        let conninfo = try owner.conninfo(fallback: settings.databaseURL)
-        let connection: PostgresConnection
+        let session = try await AdminSession.open(options, owner: owner, label: "workos-dsync.purge")
+        let settings = session.settings
+        let (result, retention): (PurgeResult, RetentionResult)
         do {
-            connection = try await PostgresConnection.connect(conninfo, logger: logger)
-        } catch {
-            printError("cannot reach the database: \(error)")
-            throw ExitStatus.error.exitCode
-        }
-        let result: PurgeResult
-        do {
-            result = try await SyncStore(connection: connection, logger: logger).purge(
-                olderThan: .seconds(Int64(olderThan) * 86_400), coolingOff: settings.purgeCoolingOff, dryRun: dryRun)
+            result = try await session.store.purge(
+                olderThan: .seconds(Int64(olderThan) * 86_400), coolingOff: settings.purgeCoolingOff, dryRun: dryRun,
+                directoryID: directory)
+            // Retention is global: not with --directory.
+            retention = directory != nil ? RetentionResult() : try await session.store.applyRetention(
+                syncRuns: settings.syncRunsRetention, events: settings.eventTableRetention, dryRun: dryRun)
         } catch let refused as PurgeRefused {
-            await connection.close()
+            await session.connection.close()
             printError(refused.description)
             throw ExitStatus.configuration.exitCode
         } catch let error as PostgresError where error.sqlState == "42501" {
-            await connection.close()
+            await session.connection.close()
             printError(
                 "purge refused by PostgreSQL, nothing changed: \(error.message). Anonymising event payloads needs the "
                     + "schema owner: run purge with --database-url-env naming a variable that holds the owner's connection "
                     + "(as for migrate).")
             throw ExitStatus.error.exitCode
         } catch {
-            await connection.close()
+            await session.connection.close()
             printError("purge failed, nothing changed: \(error)")
             throw ExitStatus.error.exitCode
         }
-        await connection.close()
+        await session.connection.close()
         for line in PurgeText.lines(result, olderThanDays: olderThan) { print(line) }
+        if retention.syncRunsDeleted > 0 || retention.eventsDeleted > 0 {
+            print("\(dryRun ? "Would delete" : "Deleted") \(retention.syncRunsDeleted) sync_runs rows older than retention.sync_runs"
+                + (settings.eventTableRetention == nil ? "" : " and \(retention.eventsDeleted) events rows older than retention.events")
+                + ".")
+        }
     }
 }
 
@@ -78,6 +84,12 @@ enum PurgeText {
             let email = result.dryRun ? "\(person.email ?? "no email"), " : ""
             return "\(verb) person \(person.personID.uuidString.lowercased()) (\(email)"
                 + "\(person.accounts) account\(person.accounts == 1 ? "" : "s"), disabled since \(since))"
+        }
+        if result.legalHolds > 0 {
+            lines.append("kept \(result.legalHolds) person\(result.legalHolds == 1 ? "" : "s") under legal hold")
+        }
+        if result.unlinkedAccounts > 0 {
+            lines.append("\(verb) \(result.unlinkedAccounts) never-linked account\(result.unlinkedAccounts == 1 ? "" : "s")")
         }
         if result.persons.isEmpty {
             lines.append("Nobody to anonymise: no person has had every account disabled for more than \(days) days.")

@@ -29,28 +29,12 @@ struct StatusCommand: AsyncParsableCommand {
     var format: Format = .table
 
     func run() async throws {
-        let settings = try options.loadSettings()
-        let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.status")
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(settings.databaseURL, logger: logger)
-        } catch {
-            printError("cannot reach the database: \(error)")
-            throw ExitStatus.error.exitCode
+        let session = try await AdminSession.open(options, label: "workos-dsync.status")
+        let (statuses, cursors, conflicts, holds) = try await session.run("status") { store in
+            (try await store.status(), try await store.eventCursors(), try await store.openConflicts(), try await store.legalHolds())
         }
-        let store = SyncStore(connection: connection, logger: logger)
-        let statuses: [DirectoryStatus]
-        let cursors: [(keyID: String, cursor: EventCursor)]
-        do {
-            statuses = try await store.status()
-            cursors = try await store.eventCursors()
-        } catch {
-            await connection.close()
-            printError("cannot read the status: \(error)")
-            throw ExitStatus.error.exitCode
-        }
-        await connection.close()
-        let report = StatusReport(statuses: statuses, cursors: cursors, settings: settings, now: Date())
+        let report = StatusReport(
+            statuses: statuses, cursors: cursors, conflicts: conflicts, holds: holds, settings: session.settings, now: Date())
         switch format {
         case .table: for line in report.tableLines() { print(line) }
         case .json: print(report.json())
@@ -63,14 +47,23 @@ struct StatusCommand: AsyncParsableCommand {
 struct StatusReport {
     var statuses: [DirectoryStatus]
     var cursors: [(keyID: String, cursor: EventCursor)]
+    /// Open `link_conflicts`, oldest first.
+    var conflicts: [OpenLinkConflict]
+    /// Persons under legal hold (never purged).
+    var holds: [LegalHold]
     var maxListingAge: Duration
     var now: Date
     /// Directories whose last complete listing is older than `http.max_listing_age`, or missing.
     var staleDirectoryIDs: [String]
 
-    init(statuses: [DirectoryStatus], cursors: [(keyID: String, cursor: EventCursor)], settings: Settings, now: Date) {
+    init(
+        statuses: [DirectoryStatus], cursors: [(keyID: String, cursor: EventCursor)], conflicts: [OpenLinkConflict],
+        holds: [LegalHold], settings: Settings, now: Date
+    ) {
         self.statuses = statuses
         self.cursors = cursors
+        self.conflicts = conflicts
+        self.holds = holds
         self.maxListingAge = settings.maxListingAge
         self.now = now
         staleDirectoryIDs = statuses.filter { status in
@@ -124,8 +117,10 @@ struct StatusReport {
             for held in status.heldPlans {
                 lines.append("HELD plan \(held.id) (\(age(held.createdAt))): \(held.accounts) disables wait for `workos-dsync approve --directory \(status.id) --plan \(held.id)`")
             }
-            if status.openConflicts > 0 {
-                lines.append("\(status.id): \(status.openConflicts) accounts wait in link_conflicts for an admin")
+            if let oldest = conflicts.first(where: { $0.directoryID == status.id }) {
+                lines.append(
+                    "\(status.id): \(status.openConflicts) accounts wait in link_conflicts for an admin (oldest \(age(oldest.createdAt))): "
+                        + "`workos-dsync conflicts list --directory \(status.id)`")
             }
         }
         for (keyID, cursor) in cursors {
@@ -134,6 +129,9 @@ struct StatusReport {
             lines.append(
                 "events (key \(keyID)): cursor \(position); newest applied event \(age(cursor.lastEventAt)), "
                     + "caught up \(age(cursor.caughtUpAt)), \(cursor.eventsApplied) events handled")
+        }
+        for hold in holds {
+            lines.append("legal hold: person \(hold.personID.uuidString.lowercased()) since \(Timestamp.format(hold.since)): \(hold.reason)")
         }
         if !staleDirectoryIDs.isEmpty {
             lines.append("STALE: no complete listing within http.max_listing_age (\(DurationText.format(maxListingAge))): \(staleDirectoryIDs.joined(separator: ", ")) (exit 4)")
@@ -177,6 +175,10 @@ struct StatusReport {
             "directories": directories, "events": events,
             "max_listing_age_seconds": maxListingAge.components.seconds,
             "held_plans": heldPlanCount, "stale_directories": staleDirectoryIDs, "exit_code": Int(exitStatus.rawValue),
+            "legal_holds": holds.map {
+                ["person_id": $0.personID.uuidString.lowercased(), "email": optional($0.email), "since": Timestamp.format($0.since),
+                 "reason": $0.reason] as [String: Any]
+            },
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

@@ -11,6 +11,7 @@ struct WorkOSDsync: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, MigrateCommand.self, SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self,
             RunCommand.self, SimulateCommand.self, PurgeCommand.self, PortalLinkCommand.self, DemoCommand.self,
+            ConflictsCommand.self, RolesCommand.self, HoldCommand.self, UnholdCommand.self,
         ]
     )
 }

@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Reconciler
 import Store
 import SyncCore
 import TestHelpers
@@ -59,6 +60,57 @@ import WorkOSSimulator
         await expectRefused(admin, "INSERT INTO workos_dsync.sync_runs (directory_id, outcome) VALUES ('d', 'applied')")
         #expect(try await admin.query("SELECT count(*) AS n FROM workos_dsync.users")[0].decode(Int.self, "n") == 6)
         await admin.close()
+        await harness.stop()
+    }
+
+    /// The admin commands run with the roles their docs name: `roles` and
+    /// `hold` as the admin, `conflicts resolve` as the daemon (it derives the
+    /// person's status, which the admin may not write), retention of
+    /// `sync_runs` as the daemon, `purge` only with the opt-in purger role.
+    @Test func adminCommandsRunWithTheRolesTheirDocsNameAndNoMore() async throws {
+        let harness = try await Harness.start(users: 6, groups: 1)
+        let owner = try await PostgresConnection.connect(harness.databaseURL, logger: harness.logger)
+        try await Harness.createRoles(on: owner)
+        func store(as role: String) async throws -> SyncStore {
+            let connection = try await PostgresConnection.connect(harness.databaseURL, logger: harness.logger)
+            try await connection.execute(PostgresQuery(unsafeSQL: "SET ROLE \(role)"))
+            return SyncStore(connection: connection, logger: harness.logger)
+        }
+        let daemon = harness.runtime.store
+        try await daemon.connection.execute(PostgresQuery(unsafeSQL: "SET ROLE workos_dsync_daemon"))
+        let (admin, purger) = (try await store(as: "workos_dsync_admin"), try await store(as: "workos_dsync_purger"))
+        func expectRefused(_ body: () async throws -> Void) async {
+            let error = await #expect(throws: PostgresError.self) { try await body() }
+            #expect(error?.sqlState == "42501")
+        }
+        let users = harness.activeUsers()
+        let conflict = try await AdminWorkflowTests().ambiguousConflict(harness, email: try #require(users[0].email))
+
+        // The admin: role mappings and legal holds, with their events.
+        let mapping = try await admin.addRoleMapping(
+            RoleMappingKey(organizationID: nil, directoryID: harness.directoryID, groupIdpID: nil, groupName: "Staff", role: "viewer"),
+            by: "admin")
+        _ = try await admin.removeRoleMapping(id: mapping.id, by: "admin")
+        _ = try await admin.placeLegalHold(person: conflict.persons[1], reason: "case 1", by: "admin")
+        try await admin.releaseLegalHold(person: conflict.persons[1], by: "admin")
+        await expectRefused {
+            _ = try await admin.resolveConflict(account: conflict.account.uuidString, target: .existingPerson(conflict.persons[0]), resolvedBy: "admin")
+        }
+        await expectRefused { try await daemon.connection.execute("DELETE FROM workos_dsync.role_mappings") }
+        // The daemon: conflicts resolve, and its own old runs.
+        _ = try await daemon.resolveConflict(account: conflict.account.uuidString, target: .existingPerson(conflict.persons[0]), resolvedBy: "ops")
+        harness.simulator.deleteUser(users[1].id)
+        try await harness.sync()
+        try await owner.execute("UPDATE workos_dsync.sync_runs SET started_at = now() - interval '100 days' WHERE id = (SELECT min(id) FROM workos_dsync.sync_runs)")
+        #expect(try await daemon.applyRetention(syncRuns: .seconds(90 * 86_400), events: nil, dryRun: false).syncRunsDeleted == 1)
+        await expectRefused { _ = try await daemon.applyRetention(syncRuns: .seconds(90 * 86_400), events: .seconds(86_400), dryRun: false) }
+        // The purge rewrites event payloads: refused to the daemon, allowed to the purger.
+        try await PurgeTests().backdate(harness, workosID: users[1].id, days: 40)
+        let coolingOff: Duration = .seconds(30 * 86_400)
+        await expectRefused { _ = try await daemon.purge(olderThan: coolingOff, coolingOff: coolingOff, dryRun: false) }
+        #expect(try await purger.purge(olderThan: coolingOff, coolingOff: coolingOff, dryRun: false).persons.count == 1)
+        for session in [admin, purger] { await session.connection.close() }
+        await owner.close()
         await harness.stop()
     }
 }

@@ -102,16 +102,27 @@ struct ModelStore {
                 state.accounts[index].firstName = write.user.firstName
                 state.accounts[index].lastName = write.user.lastName
                 state.accounts[index].fingerprint = write.fingerprint
+                state.accounts[index].missingListings = 0
                 if write.kind == .reactivate {
                     state.accounts[index].status = .active
                     state.accounts[index].disabledReason = nil
                 }
             }
         }
+        for link in plan.conflictLinks {
+            let index = state.accounts.firstIndex { $0.id == link.accountID }!
+            if case .existingPerson(let person) = link.target { state.accounts[index].userID = person } else { state.accounts[index].userID = newID() }
+        }
+        // As the store does: each debounced absence is counted, a disable clears the count.
+        for absence in plan.pendingAbsences {
+            let index = state.accounts.firstIndex { $0.id == absence.accountID }!
+            state.accounts[index].missingListings += 1
+        }
         for disable in plan.disablesToApply {
             let index = state.accounts.firstIndex { $0.id == disable.accountID }!
             state.accounts[index].status = .disabled
             state.accounts[index].disabledReason = disable.reason
+            state.accounts[index].missingListings = 0
         }
         for write in plan.groupWrites {
             if let index = state.groups.firstIndex(where: { $0.workosID == write.group.id }) {

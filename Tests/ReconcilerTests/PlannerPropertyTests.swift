@@ -55,6 +55,35 @@ import WorkOSModel
         #expect(Set(parallel.accountWrites.map(\.fingerprint)).count == users.count)
     }
 
+    /// The absence debounce: with `missingAfterListings = k`, the same listing
+    /// planned and applied k − 1 times disables nobody as `missing` (each
+    /// absent account counted 1, 2, … of k), and the k-th plan disables
+    /// exactly the accounts the undebounced planner disables at once; explicit
+    /// deactivations are never delayed.
+    @Test func absentAccountsAreDisabledOnlyAfterTheConfiguredNumberOfListings() async {
+        await propertyCheck(count: 200, input: Self.listing, Self.listing, Gen.int(in: 2...4)) { first, second, needed in
+            var debounced = ModelWorld.permissive
+            debounced.missingAfterListings = needed
+            var store = ModelStore()
+            store.apply(try! Planner.plan(snapshot: ModelWorld.snapshot(first), stored: store.state, policy: debounced))
+            let snapshot = ModelWorld.snapshot(second)
+            let undebounced = try! Planner.plan(snapshot: snapshot, stored: store.state, policy: ModelWorld.permissive)
+            let missing = Set(undebounced.disables.filter { $0.reason == .missing }.map(\.accountID))
+            let inactive = Set(undebounced.disables.filter { $0.reason == .inactive }.map(\.accountID))
+            for listing in 1..<needed {
+                let plan = try! Planner.plan(snapshot: snapshot, stored: store.state, policy: debounced)
+                #expect(plan.disables.allSatisfy { $0.reason != .missing }, "listing \(listing) of \(needed)")
+                #expect(Set(plan.pendingAbsences.map(\.accountID)) == missing)
+                #expect(plan.pendingAbsences.allSatisfy { $0.absences == listing && $0.needed == needed })
+                if listing == 1 { #expect(Set(plan.disables.map(\.accountID)) == inactive) }
+                store.apply(plan.approvingEverything())
+            }
+            let last = try! Planner.plan(snapshot: snapshot, stored: store.state, policy: debounced)
+            #expect(Set(last.disables.filter { $0.reason == .missing }.map(\.accountID)) == missing)
+            #expect(last.pendingAbsences.isEmpty)
+        }
+    }
+
     @Test func anActiveUserPresentInTheListingIsNeverDisabled() async {
         await propertyCheck(count: 300, input: Self.listing, Self.listing) { first, second in
             var store = ModelStore()

@@ -63,6 +63,14 @@ import WorkOSModel
             ("workos:\n  base_url: ftp://x", "workos.base_url"),
             ("http:\n  listen: localhost", "http.listen"),
             ("log:\n  format: xml", "log.format"),
+            ("guard:\n  missing_after_listings: 0", "guard.missing_after_listings"),
+            ("deprovisioning:\n  keep_active_states: on_leave", "deprovisioning.keep_active_states"),
+            ("deprovisioning:\n  keep_active_states: [on_leave, inactive]", "deprovisioning.keep_active_states"),
+            ("deprovisioning:\n  keep_active_state: [on_leave]", "deprovisioning.keep_active_state"),
+            ("deprovisioning:\n  directories:\n    directory_1:\n      keep_active: [on_leave]", "deprovisioning.directories.directory_1.keep_active"),
+            ("deprovisioning:\n  directories:\n    directory_1:\n      keep_active_states: [suspended]", "deprovisioning.directories.directory_1.keep_active_states"),
+            ("retention:\n  sync_runs: forever", "retention.sync_runs"),
+            ("purge:\n  schedule: daily", "purge.schedule"),
         ]
         for (yaml, key) in cases {
             let path = try write(yaml)
@@ -74,6 +82,44 @@ import WorkOSModel
                 #expect(error.description.contains(key))
             }
         }
+    }
+
+    @Test func adminWorkflowSettingsAreRead() throws {
+        let defaults = try Settings.load(path: nil, environment: [:])
+        #expect(defaults.safety.missingAfterListings == 1)
+        #expect(defaults.safety.deprovisioning == DeprovisioningPolicy())
+        #expect(defaults.syncRunsRetention == .seconds(90 * 86_400))
+        #expect(defaults.eventTableRetention == nil)
+        #expect(defaults.purgeSchedule == nil)
+        let settings = try Settings.load(path: try write("""
+            guard:
+              missing_after_listings: 2
+            deprovisioning:
+              keep_active_states: [on_leave]
+              directories:
+                directory_2:
+                  keep_active_states: [on_leave, sabbatical]
+                directory_3:
+                  keep_active_states: []
+            retention:
+              sync_runs: 30d
+              events: 400d
+            purge:
+              schedule: 24h
+            """), environment: [:])
+        #expect(settings.safety.missingAfterListings == 2)
+        let policy = settings.safety.deprovisioning
+        #expect(policy.grantsAccess(.unknown("on_leave"), directoryID: "directory_1"))
+        #expect(!policy.grantsAccess(.unknown("sabbatical"), directoryID: "directory_1"))
+        #expect(policy.grantsAccess(.unknown("sabbatical"), directoryID: "directory_2"))
+        #expect(!policy.grantsAccess(.unknown("on_leave"), directoryID: "directory_3"))
+        #expect(!policy.grantsAccess(.inactive, directoryID: "directory_2"))
+        #expect(settings.syncRunsRetention == .seconds(30 * 86_400))
+        #expect(settings.eventTableRetention == .seconds(400 * 86_400))
+        #expect(settings.purgeSchedule == .seconds(86_400))
+        let off = try Settings.load(path: try write("retention:\n  events: keep\npurge:\n  schedule: \"off\"\n"), environment: [:])
+        #expect(off.eventTableRetention == nil)
+        #expect(off.purgeSchedule == nil)
     }
 
     /// The `SettingsError` loading `yaml` throws, or nil.
