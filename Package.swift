@@ -8,6 +8,17 @@ let runModules: [Target.Dependency] = [
     "LoopbackHTTP",
 ]
 
+/// The commit the binary reports (`--version`, `workos_dsync_build_info`): `WORKOS_DSYNC_COMMIT`
+/// from the build's environment (scripts/test and scripts/package set it from `git rev-parse
+/// --short HEAD`), "unknown" without it or when it is not a hex commit id. An environment
+/// variable rather than a generated file: a fresh clone builds with plain `swift build`, and
+/// no tracked file changes.
+let buildCommit: String = {
+    let value = Context.environment["WORKOS_DSYNC_COMMIT"] ?? ""
+    let isHex = !value.isEmpty && value.count <= 40 && value.allSatisfy { $0.isHexDigit }
+    return isHex ? value.lowercased() : "unknown"
+}()
+
 let package = Package(
     name: "workos-dsync",
     platforms: [.macOS(.v15)],
@@ -34,13 +45,15 @@ let package = Package(
         ),
         // glibc's <malloc.h>: malloc_trim, to give a finished directory's pages back.
         .systemLibrary(name: "CMalloc"),
+        // The build's commit, as a C string define (Swift's -D takes no value).
+        .target(name: "CBuildInfo", cSettings: [.define("WORKOS_DSYNC_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(name: "LoopbackHTTP"),
         // Value types only: no I/O, no package dependency.
         .target(name: "WorkOSModel"),
         .target(
             name: "WorkOS",
             dependencies: [
-                "WorkOSModel", "CCurl",
+                "WorkOSModel", "CCurl", "CBuildInfo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -90,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "workos-dsync",
             dependencies: [
-                "WorkOSModel", "WorkOSSimulator", "Reconciler", "Store", "SyncCore", "Daemon", "Demo",
+                "WorkOSModel", "WorkOS", "WorkOSSimulator", "Reconciler", "Store", "SyncCore", "Daemon", "Demo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -140,6 +153,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

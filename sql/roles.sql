@@ -34,7 +34,7 @@
 --   audit trail; keep it off the daemon unless the scheduled purge is wanted,
 --   and run `purge` by hand as the owner otherwise.
 -- * workos_dsync_reader: the application — SELECT on tables and views,
---   EXECUTE on can_sign_in.
+--   EXECUTE on can_sign_in and login_check.
 -- All are NOLOGIN groups: grant them to login roles, e.g.
 --   CREATE ROLE dsync LOGIN PASSWORD '…' IN ROLE workos_dsync_daemon;
 
@@ -81,6 +81,8 @@ REVOKE ALL ON ALL TABLES IN SCHEMA workos_dsync FROM workos_dsync_reader, workos
 GRANT SELECT ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_reader, workos_dsync_admin;
 REVOKE EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION workos_dsync.can_sign_in(uuid, text) TO workos_dsync_reader, workos_dsync_daemon, workos_dsync_admin;
+REVOKE EXECUTE ON FUNCTION workos_dsync.login_check(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION workos_dsync.login_check(text, text, text) TO workos_dsync_reader, workos_dsync_daemon, workos_dsync_admin;
 GRANT INSERT, UPDATE, DELETE ON workos_dsync.role_mappings TO workos_dsync_admin;
 GRANT USAGE ON SEQUENCE workos_dsync.role_mappings_id_seq TO workos_dsync_admin;
 GRANT UPDATE (resolved_at) ON workos_dsync.link_conflicts TO workos_dsync_admin;

@@ -96,13 +96,13 @@ public final class DaemonApp: Sendable {
     private let logger: Logger
 
     private init(
-        options: Options, settingsBox: SettingsBox, registry: PrometheusCollectorRegistry, scheduler: Scheduler, http: HTTPService,
+        options: Options, settingsBox: SettingsBox, factory: DocumentedPrometheusFactory, scheduler: Scheduler, http: HTTPService,
         group: ServiceGroup, notifier: SystemdNotifier, connections: [PostgresConnection], logger: Logger
     ) {
         self.options = options
         self.settingsBox = settingsBox
-        self.registry = registry
-        self.metricsFactory = PrometheusMetricsFactory(registry: registry)
+        self.registry = factory.registry
+        self.metricsFactory = factory
         self.scheduler = scheduler
         self.http = http
         self.group = group
@@ -119,11 +119,12 @@ public final class DaemonApp: Sendable {
         let listenKey = options.listen == nil ? "http.listen" : "--listen"
         let listen = try ListenAddress(settings.listen, key: listenKey)
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["workos_dsync_run_duration_seconds"] = [
-            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
-            .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1_800),
-        ]
+        let factory = DocumentedPrometheusFactory(
+            registry: registry,
+            durationBuckets: [
+                DaemonMetrics.runDurationName: DaemonMetrics.runDurationBuckets,
+                WorkOSMetrics.durationName: WorkOSMetrics.durationBuckets,
+            ])
         let tune = options.tuneClient
         let client = try Runtime.makeClient(settings: settings, logger: logger, tune: { tune(&$0) }, metricsFactory: factory)
 
@@ -196,7 +197,7 @@ public final class DaemonApp: Sendable {
             configuration.maximumGracefulShutdownDuration = options.scheduler.shutdownGrace + .seconds(15)
             configuration.maximumCancellationDuration = .seconds(10)
             let app = DaemonApp(
-                options: options, settingsBox: box, registry: registry, scheduler: scheduler, http: http,
+                options: options, settingsBox: box, factory: factory, scheduler: scheduler, http: http,
                 group: ServiceGroup(configuration: configuration), notifier: notifier, connections: connections, logger: logger)
             reloader.app.withLock { $0 = app }
             return app

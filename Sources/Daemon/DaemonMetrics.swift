@@ -4,17 +4,23 @@ import Reconciler
 public import Store
 public import SyncCore
 import Synchronization
-import WorkOSModel
+import WorkOS
+public import WorkOSModel
 
 /// The daemon's metrics, created once per directory with fixed label names,
 /// every outcome and kind registered at zero as soon as the directory is known:
 ///
+/// - `workos_dsync_build_info{version,commit}` (1: what is running, ``BuildInfo``)
+/// - `workos_dsync_directory_info{directory,name}` (1: the directory's name, to join on in dashboards)
 /// - `workos_dsync_runs_total{directory,outcome}` (applied, unchanged, held, failed, skipped)
-/// - `workos_dsync_run_duration_seconds{directory}` (histogram)
+/// - `workos_dsync_run_duration_seconds{directory}` (histogram, buckets 0.1 s to 4 h)
 /// - `workos_dsync_changes_total{directory,kind}` (create, update, email_change,
 ///   reactivation, disable, held, group_change, membership_change)
 /// - `workos_dsync_accounts{directory,status}` (gauge, active/disabled)
-/// - `workos_dsync_last_complete_listing_age_seconds{directory}` (gauge)
+/// - `workos_dsync_last_complete_listing_age_seconds{directory}` (gauge; counted from the
+///   daemon's start for a directory never listed completely)
+/// - `workos_dsync_last_complete_listing_timestamp_seconds{directory}` (gauge: Unix time of
+///   `directories.last_complete_sync_at`, 0 when never)
 /// - `workos_dsync_held_plans{directory}` (gauge)
 /// - `workos_dsync_unexplained_disappearances{directory}` (gauge: the last
 ///   complete listing's `missing` accounts the event feed does not explain;
@@ -33,6 +39,34 @@ public final class DaemonMetrics: Sendable {
         "create", "update", "email_change", "reactivation", "disable", "held", "group_change", "membership_change",
     ]
 
+    /// Help text of each metric above, for `/metrics`.
+    public static let help: [String: String] = [
+        "workos_dsync_build_info": "Always 1; the version and commit of the running binary as labels.",
+        "workos_dsync_directory_info": "Always 1; the directory's name as a label, to join on the directory id.",
+        "workos_dsync_runs_total": "Finished runs by directory and outcome (applied, unchanged, held, failed, skipped).",
+        runDurationName: "Duration of a directory's run (listing, planning and applying) in seconds.",
+        "workos_dsync_changes_total": "Changes written by runs, by directory and kind.",
+        "workos_dsync_accounts": "Accounts (directory users) stored for the directory, by status (active, disabled).",
+        "workos_dsync_last_complete_listing_age_seconds":
+            "Seconds since the directory's last complete listing (since the daemon started when never listed).",
+        "workos_dsync_last_complete_listing_timestamp_seconds":
+            "Unix time of the directory's last complete listing; 0 when it was never listed completely.",
+        "workos_dsync_held_plans": "Plans held by the mass-disable guard that wait for approve.",
+        "workos_dsync_unexplained_disappearances":
+            "Accounts missing from the last complete listing that the event feed does not explain (hybrid mode).",
+        "workos_dsync_session_revocation_failures_total": "Runs whose revoke_sessions_sql failed (retried next run).",
+        "workos_dsync_link_conflicts_open": "Accounts waiting in link_conflicts for an admin (workos-dsync conflicts resolve); they cannot sign in.",
+        "workos_dsync_link_conflicts_oldest_timestamp_seconds": "When the oldest open link conflict was recorded (Unix time; 0: none open).",
+    ]
+    /// The run duration histogram's name.
+    public static let runDurationName = "workos_dsync_run_duration_seconds"
+    /// Its buckets: 100 ms to 4 h (a complete listing of 100k users takes ~21 min, 1M over 3 h).
+    public static let runDurationBuckets: [Duration] = [
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+        .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1_800), .seconds(3_600),
+        .seconds(7_200), .seconds(14_400),
+    ]
+
     final class Series: Sendable {
         let runs: [RunOutcome: Counter]
         let duration: Metrics.Timer
@@ -40,6 +74,7 @@ public final class DaemonMetrics: Sendable {
         let active: Gauge
         let disabled: Gauge
         let listingAge: Gauge
+        let listingTimestamp: Gauge
         let heldPlans: Gauge
         let unexplained: Gauge
         let openConflicts: Gauge
@@ -47,6 +82,8 @@ public final class DaemonMetrics: Sendable {
         let revocationFailures: Counter
         /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
         let lastComplete = Mutex<Date?>(nil)
+        /// The directory's name and its `workos_dsync_directory_info` series, once known.
+        let info = Mutex<(name: String, gauge: Gauge)?>(nil)
 
         init(directory: String, factory: any MetricsFactory) {
             var runs: [RunOutcome: Counter] = [:]
@@ -56,8 +93,7 @@ public final class DaemonMetrics: Sendable {
                     factory: factory)
             }
             self.runs = runs
-            duration = Metrics.Timer(
-                label: "workos_dsync_run_duration_seconds", dimensions: [("directory", directory)], factory: factory)
+            duration = Metrics.Timer(label: DaemonMetrics.runDurationName, dimensions: [("directory", directory)], factory: factory)
             var changes: [String: Counter] = [:]
             for kind in DaemonMetrics.changeKinds {
                 changes[kind] = Counter(
@@ -68,6 +104,9 @@ public final class DaemonMetrics: Sendable {
             disabled = Gauge(label: "workos_dsync_accounts", dimensions: [("directory", directory), ("status", "disabled")], factory: factory)
             listingAge = Gauge(
                 label: "workos_dsync_last_complete_listing_age_seconds", dimensions: [("directory", directory)], factory: factory)
+            listingTimestamp = Gauge(
+                label: "workos_dsync_last_complete_listing_timestamp_seconds", dimensions: [("directory", directory)],
+                factory: factory)
             heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
             unexplained = Gauge(
                 label: "workos_dsync_unexplained_disappearances", dimensions: [("directory", directory)], factory: factory)
@@ -83,6 +122,19 @@ public final class DaemonMetrics: Sendable {
             unexplained.record(0)
             openConflicts.record(0)
             oldestConflict.record(0)
+            listingTimestamp.record(0)
+        }
+
+        /// Points `workos_dsync_directory_info` at `name` (a renamed directory's old series goes).
+        func name(_ name: String, directory: String, factory: any MetricsFactory) {
+            info.withLock { info in
+                guard info?.name != name else { return }
+                info?.gauge.destroy()
+                let gauge = Gauge(
+                    label: "workos_dsync_directory_info", dimensions: [("directory", directory), ("name", name)], factory: factory)
+                gauge.record(1)
+                info = (name, gauge)
+            }
         }
     }
 
@@ -94,11 +146,15 @@ public final class DaemonMetrics: Sendable {
     public init(factory: any MetricsFactory, startedAt: Date = Date()) {
         self.factory = factory
         self.startedAt = startedAt
+        Gauge(
+            label: "workos_dsync_build_info", dimensions: [("version", BuildInfo.version), ("commit", BuildInfo.commit)],
+            factory: factory
+        ).record(1)
     }
 
-    /// Registers a directory's series at zero (idempotent).
-    public func register(directory id: String) {
-        _ = series(id)
+    /// Registers a directory's series at zero (idempotent) and its name.
+    public func register(directory: Directory) {
+        series(directory.id).name(directory.name, directory: directory.id, factory: factory)
     }
 
     private func series(_ id: String) -> Series {
@@ -115,6 +171,7 @@ public final class DaemonMetrics: Sendable {
     /// revocation and (when it wrote) its changes by kind.
     public func record(_ report: DirectoryReport) {
         let series = series(report.directory.id)
+        series.name(report.directory.name, directory: report.directory.id, factory: factory)
         series.runs[report.outcome]?.increment()
         if report.sessionRevocationFailure != nil { series.revocationFailures.increment() }
         let seconds = (report.finishedAt ?? Date()).timeIntervalSince(report.startedAt)
@@ -140,6 +197,7 @@ public final class DaemonMetrics: Sendable {
         series.openConflicts.record(gauges.openLinkConflicts)
         series.oldestConflict.record(gauges.oldestLinkConflictAt?.timeIntervalSince1970 ?? 0)
         series.lastComplete.withLock { $0 = gauges.lastCompleteSyncAt }
+        series.listingTimestamp.record(gauges.lastCompleteSyncAt?.timeIntervalSince1970 ?? 0)
         refreshAge(series, now: Date())
     }
 

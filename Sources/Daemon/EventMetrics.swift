@@ -17,6 +17,18 @@ import Synchronization
 /// - `workos_dsync_events_cursor_fallbacks_total`: full reconciles that
 ///   replaced an unknown, refused or expired cursor
 public final class EventMetrics: Sendable {
+    /// Help text of each metric above, for `/metrics`.
+    public static let help: [String: String] = [
+        "workos_dsync_events_applied_total": "WorkOS events handled by the events poller, by dsync.* type.",
+        "workos_dsync_events_lag_seconds":
+            "Seconds between now and the newest applied event while the poller is behind; 0 at the end of the feed.",
+        "workos_dsync_events_last_poll_timestamp_seconds": "Unix time when a poll last reached the end of the event feed.",
+        "workos_dsync_events_disables_total": "Accounts disabled by events.",
+        "workos_dsync_events_held_total": "Disables from events that the mass-disable guard held.",
+        "workos_dsync_events_cursor_fallbacks_total":
+            "Full reconciles that replaced an unknown, refused or expired events cursor.",
+    ]
+
     private let applied: [String: Counter]
     let lag: Gauge
     let lastPoll: Gauge

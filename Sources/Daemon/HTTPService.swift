@@ -65,8 +65,9 @@ public final class HTTPService: Service, Sendable {
         switch path {
         case "/metrics":
             metrics.refreshListingAges()
-            return .response(
-                status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: registry.emitToBuffer())
+            var body = registry.emitToBuffer()
+            if let process = ProcessMetrics.read() { body += Array(process.exposition.utf8) }
+            return .response(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: body)
         case "/healthz":
             return text(200, "ok\n")
         case "/readyz":

@@ -126,13 +126,13 @@ public final class Scheduler: Service, Sendable {
                     case .success(let listing):
                         let changes = plan.listingSucceeded(listed: listing.listed, known: listing.known, at: now)
                         for directory in changes.pickedUp {
-                            metrics.register(directory: directory.id)
+                            metrics.register(directory: directory)
                             logger.info("directory picked up", metadata: [
                                 "directory.id": "\(directory.id)", "directory.state": "\(directory.state.rawValue)",
                             ])
                         }
                         for directory in changes.vanished {
-                            metrics.register(directory: directory.id)
+                            metrics.register(directory: directory)
                             logger.warning("directory vanished from the WorkOS listing", metadata: ["directory.id": "\(directory.id)"])
                         }
                     case .failure(let error):

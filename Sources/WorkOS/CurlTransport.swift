@@ -30,7 +30,7 @@ public final class CurlTransport: HTTPTransport {
         public init(
             caFile: String? = nil, connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(60),
             maxBodyBytes: Int = 64 << 20, threads: Int = 4,
-            userAgent: String = "workos-dsync/\(WorkOSClient.version)"
+            userAgent: String = "workos-dsync/\(BuildInfo.version)"
         ) {
             self.caFile = caFile
             self.connectTimeout = connectTimeout

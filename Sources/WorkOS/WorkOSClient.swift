@@ -12,9 +12,6 @@ public import WorkOSModel
 /// honours `Retry-After`. All public calls throw ``WorkOSError`` (or
 /// `CancellationError`).
 public final class WorkOSClient: Sendable {
-    /// The library version, sent in `User-Agent`.
-    public static let version = "0.1.0"
-
     /// Client settings.
     public struct Configuration: Sendable {
         /// Default `https://api.workos.com`.
@@ -282,11 +279,11 @@ public final class WorkOSClient: Sendable {
             try await pace(call)
             let failure: WorkOSError
             var retryAfter: Duration? = nil
+            let sent = clock.now()
             do {
-                let sent = clock.now()
                 let response = try await transport.send(request)
                 let status = response.status
-                metrics.request(endpoint, status: String(status))
+                metrics.request(endpoint, status: String(status), elapsed: clock.now() - sent)
                 logger.debug(
                     "WorkOS response",
                     metadata: [
@@ -322,7 +319,7 @@ public final class WorkOSClient: Sendable {
                     case .truncatedBody: .truncatedBody
                     case .bodyTooLarge: .bodyTooLarge
                     }
-                metrics.request(endpoint, status: code == .timeout ? "timeout" : "transport")
+                metrics.request(endpoint, status: code == .timeout ? "timeout" : "transport", elapsed: clock.now() - sent)
                 failure = WorkOSError(
                     code, endpoint: name, curlCode: error.code, attempts: attempt, detail: error.message)
             }

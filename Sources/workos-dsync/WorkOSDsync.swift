@@ -1,4 +1,5 @@
 import ArgumentParser
+import WorkOS
 
 /// The `workos-dsync` command: Directory Sync from WorkOS into PostgreSQL, without webhooks.
 @main
@@ -7,7 +8,7 @@ struct WorkOSDsync: AsyncParsableCommand {
         commandName: "workos-dsync",
         abstract: "Keeps PostgreSQL in step with WorkOS Directory Sync (SCIM provisioning and deprovisioning), without webhooks.",
         discussion: ExitStatus.helpText,
-        version: "0.1.0",
+        version: BuildInfo.description,
         subcommands: [
             CheckCommand.self, MigrateCommand.self, SyncCommand.self, PlanCommand.self, ApproveCommand.self, StatusCommand.self,
             RunCommand.self, SimulateCommand.self, PurgeCommand.self, PortalLinkCommand.self, DemoCommand.self,

@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Logging
 import PostgresTestSupport
+import Prometheus
 import Reconciler
 import Store
 import SyncCore
@@ -75,6 +76,75 @@ import WorkOSSimulator
         #expect(try await httpGet(port: second.app.httpPort, path: "/nope").status == 404)
         try await second.stop()
         harness.simulator.stop()
+    }
+
+    /// Prometheus conventions: every series has `# HELP`; the build, process, API latency,
+    /// listing-timestamp and directory-name series are there with plausible values.
+    @Test func everyMetricHasHelpAndTheBuildProcessLatencyAndListingSeriesAreShown() async throws {
+        let harness = try await DaemonHarness.make(directories: 1, users: 10, groups: 2)
+        let directory = try #require(harness.simulator.directoryIDs.first)
+        let daemon = RunningDaemon(try await harness.build())
+        let label = "directory=\"\(directory)\""
+        var text = ""
+        let listed = try await eventually {
+            text = try await httpGet(port: daemon.app.httpPort, path: "/metrics").body
+            return text.contains("workos_dsync_accounts{\(label),status=\"active\"} 10")
+        }
+        #expect(listed)
+        try await daemon.stop()
+        #expect(Self.typesWithoutHelp(text).isEmpty, "no # HELP: \(Self.typesWithoutHelp(text))")
+        let lines = text.split(separator: "\n").map(String.init)
+        func value(_ series: String) -> Double? {
+            lines.first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        #expect(value("workos_dsync_build_info{version=\"\(BuildInfo.version)\",commit=\"\(BuildInfo.commit)\"}") == 1)
+        let name = try #require(try await harness.query("SELECT name FROM workos_dsync.directories").first).decode(String.self, "name")
+        #expect(value("workos_dsync_directory_info{\(label),name=\"\(name)\"}") == 1)
+        let now = Date().timeIntervalSince1970
+        let listing = try #require(value("workos_dsync_last_complete_listing_timestamp_seconds{\(label)}"))
+        #expect(listing > now - 120 && listing <= now + 1)
+        #expect(lines.contains { $0.hasPrefix("workos_dsync_run_duration_seconds_bucket{\(label),le=\"14400") })
+        #expect((value("workos_dsync_api_request_duration_seconds_count{endpoint=\"directory_users\",status=\"200\"}") ?? 0) >= 1)
+        #expect((value("workos_dsync_api_request_duration_seconds_sum{endpoint=\"directory_users\",status=\"200\"}") ?? 0) > 0)
+        #expect((value("process_cpu_seconds_total") ?? 0) > 0)
+        #expect((value("process_resident_memory_bytes") ?? 0) > 1_000_000)
+        #expect((value("process_open_fds") ?? 0) >= 3)
+        let started = try #require(value("process_start_time_seconds"))
+        #expect(started > now - 86_400 && started <= now + 1)
+
+        // The events poller's series (registered only in events mode) have their help too.
+        let registry = PrometheusCollectorRegistry()
+        _ = EventMetrics(factory: DocumentedPrometheusFactory(registry: registry))
+        let events = registry.emitToString()
+        #expect(events.contains("# TYPE workos_dsync_events_lag_seconds gauge"))
+        #expect(Self.typesWithoutHelp(events).isEmpty, "no # HELP: \(Self.typesWithoutHelp(events))")
+        harness.simulator.stop()
+    }
+
+    /// The alert rules and the dashboard name only series the daemon registers (with help text).
+    @Test func deployRulesAndDashboardUseOnlyRegisteredMetricNames() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let known = Set(DocumentedPrometheusFactory.daemonHelp.keys)
+        for file in ["deploy/prometheus-alerts.yml", "deploy/grafana-dashboard.json"] {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            let names = Set(text.matches(of: /workos_dsync_[a-z_]+/).map { String($0.output) })
+            #expect(!names.isEmpty)
+            let unknown = names.filter { name in
+                !known.contains(name) && !["_bucket", "_sum", "_count"].contains { name.hasSuffix($0) && known.contains(String(name.dropLast($0.count))) }
+            }
+            #expect(unknown.isEmpty, "\(file): \(unknown.sorted())")
+        }
+    }
+
+    /// The metric names in `text` that have a `# TYPE` line but no non-empty `# HELP` line.
+    static func typesWithoutHelp(_ text: String) -> [String] {
+        let lines = text.split(separator: "\n")
+        let typed = lines.filter { $0.hasPrefix("# TYPE ") }.compactMap { $0.split(separator: " ")[2...].first.map(String.init) }
+        let helped = lines.filter { $0.hasPrefix("# HELP ") }.compactMap { line -> String? in
+            let parts = line.split(separator: " ", maxSplits: 3)
+            return parts.count == 4 ? String(parts[2]) : nil
+        }
+        return Set(typed).subtracting(helped).sorted()
     }
 
     /// A run whose `revoke_sessions_sql` failed counts in

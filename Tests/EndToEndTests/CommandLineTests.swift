@@ -6,6 +6,7 @@ import Store
 import SyncCore
 import TestHelpers
 import Testing
+import WorkOS
 import WorkOSSimulator
 
 /// The documented exit codes and output of the commands, run as the real binary.
@@ -56,6 +57,18 @@ import WorkOSSimulator
     func environment(_ harness: Harness) -> [String: String] {
         ["WORKOS_API_KEY": harness.simulator.apiKey, "WORKOS_BASE_URL": harness.runtime.settings.baseURL,
          "DATABASE_URL": harness.databaseURL]
+    }
+
+    /// `--version` prints the release version and the commit the binary was built from
+    /// (`unknown` without `WORKOS_DSYNC_COMMIT` at build time; scripts/test sets it).
+    @Test func versionPrintsTheReleaseVersionAndTheBuildCommit() throws {
+        let result = try run(["--version"], environment: [:])
+        #expect(result.status == 0)
+        #expect(result.output == "\(BuildInfo.version) (commit \(BuildInfo.commit))\n")
+        #expect(BuildInfo.commit == "unknown" || BuildInfo.commit.allSatisfy(\.isHexDigit))
+        if let expected = ProcessInfo.processInfo.environment["WORKOS_DSYNC_COMMIT"], !expected.isEmpty {
+            #expect(BuildInfo.commit == expected)
+        }
     }
 
     @Test func planSyncAndApproveExitWithTheDocumentedCodes() async throws {
