@@ -9,8 +9,8 @@
 --   DDL); nothing else needs the owner.
 -- * workos_dsync_daemon: what `workos-dsync run/sync/approve/purge` need —
 --   usage on the schema, SELECT on its tables, INSERT/UPDATE where it
---   writes, DELETE only on group_memberships and evented_roles (the tables
---   it deletes from), the sequences, temporary tables for staging; no DDL on the
+--   writes, DELETE only on group_memberships, evented_roles and replicas (the
+--   tables it deletes from), the sequences, temporary tables for staging; no DDL on the
 --   schema; role_mappings is read-only for it (admins maintain it); events
 --   stay append-only (no UPDATE/DELETE/TRUNCATE granted; purge's
 --   anonymisation of event payloads is the one exception and runs as the
@@ -50,6 +50,8 @@ GRANT USAGE ON SCHEMA workos_dsync TO workos_dsync_daemon, workos_dsync_reader, 
 REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA workos_dsync FROM workos_dsync_daemon;
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsync_daemon;
 GRANT DELETE ON workos_dsync.group_memberships, workos_dsync.evented_roles TO workos_dsync_daemon;
+-- A replica removes its own heartbeat row at shutdown, and rows silent for a day.
+GRANT DELETE ON workos_dsync.replicas TO workos_dsync_daemon;
 REVOKE UPDATE ON workos_dsync.events FROM workos_dsync_daemon;
 REVOKE INSERT, UPDATE ON workos_dsync.role_mappings, workos_dsync.schema_migrations FROM workos_dsync_daemon;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA workos_dsync TO workos_dsync_daemon;

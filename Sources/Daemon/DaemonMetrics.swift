@@ -3,6 +3,7 @@ public import Metrics
 import Reconciler
 public import Store
 public import SyncCore
+public import WorkOS
 import Synchronization
 import WorkOSModel
 
@@ -21,6 +22,10 @@ import WorkOSModel
 ///   hybrid mode's cross-check, 0 in full mode)
 /// - `workos_dsync_session_revocation_failures_total{directory}` (runs whose
 ///   `revoke_sessions_sql` failed; their persons are retried next run)
+/// - `workos_dsync_listing_pages_in_flight{directory}` (gauge: pages fetched so
+///   far by the listing in flight, 0 when none)
+/// - `workos_dsync_replicas_live` (gauge: replicas whose heartbeat is live; each
+///   paces the API key at `requests_per_second` divided by it)
 ///
 /// The names are a contract: alert rules and dashboards in `deploy/` use them.
 public final class DaemonMetrics: Sendable {
@@ -38,6 +43,7 @@ public final class DaemonMetrics: Sendable {
         let listingAge: Gauge
         let heldPlans: Gauge
         let unexplained: Gauge
+        let pagesInFlight: Gauge
         let revocationFailures: Counter
         /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
         let lastComplete = Mutex<Date?>(nil)
@@ -63,6 +69,7 @@ public final class DaemonMetrics: Sendable {
             listingAge = Gauge(
                 label: "workos_dsync_last_complete_listing_age_seconds", dimensions: [("directory", directory)], factory: factory)
             heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
+            pagesInFlight = Gauge(label: "workos_dsync_listing_pages_in_flight", dimensions: [("directory", directory)], factory: factory)
             unexplained = Gauge(
                 label: "workos_dsync_unexplained_disappearances", dimensions: [("directory", directory)], factory: factory)
             revocationFailures = Counter(
@@ -71,17 +78,36 @@ public final class DaemonMetrics: Sendable {
             disabled.record(0)
             heldPlans.record(0)
             unexplained.record(0)
+            pagesInFlight.record(0)
         }
     }
 
     private let factory: any MetricsFactory
     private let series = Mutex<[String: Series]>([:])
+    private let listingsShown = Mutex<Set<String>>([])
+    private let replicas: Gauge
     /// When the daemon started: the age of a directory never listed completely counts from here.
     let startedAt: Date
 
     public init(factory: any MetricsFactory, startedAt: Date = Date()) {
         self.factory = factory
         self.startedAt = startedAt
+        self.replicas = Gauge(label: "workos_dsync_replicas_live", factory: factory)
+        replicas.record(1)
+    }
+
+    /// Sets `workos_dsync_replicas_live`.
+    public func replicasLive(_ count: Int) { replicas.record(count) }
+
+    /// Sets `workos_dsync_listing_pages_in_flight` of the listings in flight, and 0 for those that ended.
+    public func listingsInProgress(_ listings: [ListingProgress]) {
+        let now = Set(listings.map(\.directoryID))
+        let ended = listingsShown.withLock { shown in
+            defer { shown = now }
+            return shown.subtracting(now)
+        }
+        for id in ended { series(id).pagesInFlight.record(0) }
+        for listing in listings { series(listing.directoryID).pagesInFlight.record(listing.pages) }
     }
 
     /// Registers a directory's series at zero (idempotent).

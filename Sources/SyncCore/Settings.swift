@@ -44,8 +44,19 @@ public struct Settings: Sendable {
     /// `events.retention`: how long WorkOS keeps events. Default `30d`. A
     /// complete listing older than this (less a margin) cannot replace a lost cursor.
     public var eventsRetention: Duration = .seconds(30 * 86_400)
-    /// `sync.concurrency`: directories reconciled at once. Default 2.
-    public var concurrency = 2
+    /// `sync.concurrency`: directories reconciled at once by one replica (each
+    /// a PostgreSQL session). Default: enough to spend the key's budget,
+    /// ``lanesForBudget(requestsPerSecond:directoryUsersPerSecond:)``.
+    public var concurrency: Int {
+        get { explicitConcurrency ?? Self.lanesForBudget(requestsPerSecond: requestsPerSecond, directoryUsersPerSecond: directoryUsersPerSecond) }
+        set { explicitConcurrency = newValue }
+    }
+    private var explicitConcurrency: Int?
+    /// `sync.max_users_in_memory`: the expected users (each directory's last
+    /// listing) of the listings one replica holds at once; a directory that
+    /// would exceed it waits for a run to finish (one runs alone whatever its
+    /// size). About 1.5 KiB each. Default 200,000.
+    public var maxUsersInMemory = 200_000
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
     public var directories: [String] = []
     /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`, `guard.max_unexplained`.
@@ -65,6 +76,15 @@ public struct Settings: Sendable {
     public var logLevel = "info"
 
     public init() {}
+
+    /// Directories listed at once that spend `requestsPerSecond`, each paced at
+    /// `directoryUsersPerSecond` on `/directory_users`: the ratio rounded up, plus
+    /// 2 for the time a run spends writing; 1...64.
+    public static func lanesForBudget(requestsPerSecond: Double, directoryUsersPerSecond: Double) -> Int {
+        guard requestsPerSecond.isFinite, directoryUsersPerSecond.isFinite, directoryUsersPerSecond > 0 else { return 64 }
+        let ratio = (requestsPerSecond / directoryUsersPerSecond).rounded(.up)
+        return Int(min(max(ratio + 2, 1), 64))
+    }
 
     /// The default config file path.
     public static let defaultPath = "/etc/workos-dsync/config.yaml"
@@ -182,6 +202,7 @@ public struct Settings: Sendable {
         case "database.url": databaseURL = try string()
         case "sync.interval": interval = try duration()
         case "sync.concurrency": concurrency = try integer(1...64)
+        case "sync.max_users_in_memory": maxUsersInMemory = try integer(1...Int(Int32.max))
         case "sync.mode": mode = SyncMode(rawValue: try oneOf(SyncMode.allCases.map(\.rawValue)))!
         case "events.interval": eventsInterval = try duration()
         case "events.guard_window": eventsGuardWindow = try duration()

@@ -114,6 +114,7 @@ public final class WorkOSClient: Sendable {
     let metrics: WorkOSMetrics
     private let keyBucket: TokenBucket?
     private let directoryBuckets = Mutex<[String: TokenBucket]>([:])
+    let progress = ListingProgressBoard()
 
     /// - Parameters:
     ///   - transport: nil for a ``CurlTransport`` built from the configuration.
@@ -347,6 +348,19 @@ public final class WorkOSClient: Sendable {
             try await clock.sleep(for: delay)
         }
     }
+
+    /// Paces this client at `share` (0 < share ≤ 1) of ``Configuration/requestsPerSecond``:
+    /// replicas sharing one API key each take their part. No effect without key pacing.
+    public func setKeyShare(_ share: Double) {
+        guard let keyBucket, share.isFinite, share > 0 else { return }
+        keyBucket.setRate(configuration.requestsPerSecond * Self.pacingHeadroom * min(share, 1))
+    }
+
+    /// The directory listings in flight (``snapshot(of:)``), by directory id.
+    public func listingsInProgress() -> [ListingProgress] { progress.snapshot(at: clock.now()) }
+
+    /// The key's pacing in force, requests per second (nil: not paced).
+    public var keyRate: Double? { keyBucket?.rate }
 
     private func pace(_ call: Call) async throws {
         if let bucket = bucket(for: call) { try await bucket.acquire() }
