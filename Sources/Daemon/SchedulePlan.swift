@@ -82,6 +82,12 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
     public private(set) var selection: [String]
     /// `sync.concurrency`: at most this many runs at once (fixed for the life of the process).
     public let concurrency: Int
+    /// Fewer lanes while this replica has only a share of the key's budget
+    /// (``Settings/lanesForBudget(requestsPerSecond:directoryUsersPerSecond:)`` of
+    /// its share): more listings at once would only wait for the key and hold memory. Nil: all.
+    public var shareLanes: Int?
+    /// The lanes in use: `concurrency`, or fewer under ``shareLanes``.
+    public var lanes: Int { min(concurrency, max(1, shareLanes ?? concurrency)) }
     /// The first retry delay after a failure (``Scheduler/Configuration/backoffBase``).
     public let backoffBase: Duration
     /// `sync.max_users_in_memory`: expected users of the listings held at once.
@@ -142,7 +148,7 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
     /// run or the listing to finish (the loop is woken by that).
     public func nextWake() -> Instant? {
         var next = listingInFlight ? nil : listingDue
-        if running < concurrency, let directory = entries.values.filter({ !$0.running }).map(\.nextDue).min() {
+        if running < lanes, let directory = entries.values.filter({ !$0.running }).map(\.nextDue).min() {
             next = next.map { min($0, directory) } ?? directory
         }
         return next
@@ -163,19 +169,19 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
         return true
     }
 
-    /// Starts as many due directories as there are free lanes (`concurrency`
+    /// Starts as many due directories as there are free lanes (``lanes``
     /// minus those running) and room under `maxUsersInMemory`, the earliest due
     /// first; returns them, now running.
     public mutating func startDue(at now: Instant) -> [Entry] {
-        var lanes = max(0, concurrency - running)
+        var free = max(0, lanes - running)
         var inMemory = usersInMemory
         var alone = running == 0
         var started: [Entry] = []
-        for entry in due(at: now) where lanes > 0 {
+        for entry in due(at: now) where free > 0 {
             let users = entry.expectedUsers ?? 0
             guard alone || inMemory + users <= maxUsersInMemory else { break }
             started.append(entry)
-            lanes -= 1
+            free -= 1
             inMemory += users
             alone = false
         }

@@ -20,7 +20,7 @@ import WorkOSModel
 /// live claim elsewhere); the claim is renewed by the heartbeat while the
 /// run goes on and released with the next due time when it ends, so each
 /// directory is listed once per interval across replicas, and a dead
-/// replica's claims expire after ``Configuration/claimTTL`` for another to
+/// replica's claims expire after `sync.claim_ttl` for another to
 /// take over. The heartbeat (a `replicas` row) also counts the live replicas:
 /// each paces the API key at `requests_per_second / live replicas`. The
 /// advisory-lock lease still guards every apply (a directory another
@@ -39,21 +39,16 @@ public final class Scheduler: Service, Sendable {
         public var backoffBase: Duration
         /// How long runs in flight may go on once shutdown began. Default 20 s.
         public var shutdownGrace: Duration
-        /// How long a claim (and a replica's heartbeat) lasts without renewal:
-        /// a dead replica's directories are taken over after at most this. Renewed
-        /// every third of it. Default 30 s.
-        public var claimTTL: Duration
         /// How often a long listing's progress is logged and shown in `STATUS=`. Default 30 s.
         public var progressEvery: Duration
 
         public init(
             tick: Duration = .milliseconds(250), backoffBase: Duration = .seconds(5), shutdownGrace: Duration = .seconds(20),
-            claimTTL: Duration = .seconds(30), progressEvery: Duration = .seconds(30)
+            progressEvery: Duration = .seconds(30)
         ) {
             self.tick = tick
             self.backoffBase = backoffBase
             self.shutdownGrace = shutdownGrace
-            self.claimTTL = claimTTL
             self.progressEvery = progressEvery
         }
     }
@@ -127,9 +122,10 @@ public final class Scheduler: Service, Sendable {
             interval: initial.interval, concurrency: workers.count, backoffBase: configuration.backoffBase,
             selection: initial.directories, maxUsersInMemory: initial.maxUsersInMemory, now: clock.now)
         let replica = replicaID
-        let ttl = configuration.claimTTL
+        let ttl = initial.claimTTL
         var heartbeatDue = clock.now
         var heartbeatInFlight = false
+        var beatenOnce = false
         var liveReplicas = 1
         var progressDue = clock.now.advanced(by: configuration.progressEvery)
         var releasesInFlight = 0
@@ -224,8 +220,14 @@ public final class Scheduler: Service, Sendable {
                         if live != liveReplicas {
                             liveReplicas = live
                             client.setKeyShare(1 / Double(max(live, 1)))
+                            let settingsNow = settings.current
+                            plan.shareLanes = live > 1
+                                ? Settings.lanesForBudget(
+                                    requestsPerSecond: settingsNow.requestsPerSecond / Double(live),
+                                    directoryUsersPerSecond: settingsNow.directoryUsersPerSecond)
+                                : nil
                             logger.notice("live replicas changed; pacing the API key at its share", metadata: [
-                                "replicas": "\(live)", "requests_per_second": "\(client.keyRate.map { String(format: "%.1f", $0) } ?? "unpaced")",
+                                "replicas": "\(live)", "lanes": "\(plan.lanes)", "requests_per_second": "\(client.keyRate.map { String(format: "%.1f", $0) } ?? "unpaced")",
                             ])
                         }
                     case .failure(let error):
@@ -267,7 +269,9 @@ public final class Scheduler: Service, Sendable {
 
                 if !heartbeatInFlight && now >= heartbeatDue {
                     heartbeatInFlight = true
-                    heartbeatDue = now.advanced(by: ttl / 3)
+                    // The second beat comes after a second: replicas started together learn of each other at once.
+                    heartbeatDue = now.advanced(by: beatenOnce ? ttl / 3 : min(ttl / 3, .seconds(1)))
+                    beatenOnce = true
                     let running = plan.runningIDs
                     group.addTask { [control] in
                         do {

@@ -394,6 +394,8 @@ CREATE TABLE directory_schedule (
     -- Users in the last complete listing: the expected size of the next one
     -- (the memory cap on listings held at once counts it).
     last_users    integer,
+    -- The replica that ran it last (its replicas.replica_id).
+    last_run_by   text,
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
 

@@ -80,7 +80,7 @@ extension SyncStore {
         try await connection.execute("""
             UPDATE workos_dsync.directory_schedule
             SET next_due_at = now() + make_interval(secs => \(nextDueIn.secondsValue)), claimed_by = NULL, claimed_until = NULL,
-                last_users = coalesce(\(users), last_users), updated_at = now()
+                last_run_by = claimed_by, last_users = coalesce(\(users), last_users), updated_at = now()
             WHERE directory_id = \(directoryID) AND claimed_by = \(replica)
             """)
     }

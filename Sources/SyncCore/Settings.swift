@@ -57,6 +57,10 @@ public struct Settings: Sendable {
     /// would exceed it waits for a run to finish (one runs alone whatever its
     /// size). About 1.5 KiB each. Default 200,000.
     public var maxUsersInMemory = 200_000
+    /// `sync.claim_ttl`: how long a replica's claim on a directory (and its
+    /// heartbeat) lasts without renewal; a dead replica's directories are taken
+    /// over after at most this. Renewed every third of it. Default `30s`.
+    public var claimTTL: Duration = .seconds(30)
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
     public var directories: [String] = []
     /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`, `guard.max_unexplained`.
@@ -78,12 +82,13 @@ public struct Settings: Sendable {
     public init() {}
 
     /// Directories listed at once that spend `requestsPerSecond`, each paced at
-    /// `directoryUsersPerSecond` on `/directory_users`: the ratio rounded up, plus
-    /// 2 for the time a run spends writing; 1...64.
+    /// `directoryUsersPerSecond` on `/directory_users`: the ratio and a quarter
+    /// more (a run also plans and writes, sending no request meanwhile), rounded
+    /// up; 1...64. At WorkOS's limits (100 and 4): 32.
     public static func lanesForBudget(requestsPerSecond: Double, directoryUsersPerSecond: Double) -> Int {
         guard requestsPerSecond.isFinite, directoryUsersPerSecond.isFinite, directoryUsersPerSecond > 0 else { return 64 }
-        let ratio = (requestsPerSecond / directoryUsersPerSecond).rounded(.up)
-        return Int(min(max(ratio + 2, 1), 64))
+        let lanes = (requestsPerSecond / directoryUsersPerSecond * 1.25).rounded(.up)
+        return Int(min(max(lanes, 1), 64))
     }
 
     /// The default config file path.
@@ -203,6 +208,7 @@ public struct Settings: Sendable {
         case "sync.interval": interval = try duration()
         case "sync.concurrency": concurrency = try integer(1...64)
         case "sync.max_users_in_memory": maxUsersInMemory = try integer(1...Int(Int32.max))
+        case "sync.claim_ttl": claimTTL = try duration()
         case "sync.mode": mode = SyncMode(rawValue: try oneOf(SyncMode.allCases.map(\.rawValue)))!
         case "events.interval": eventsInterval = try duration()
         case "events.guard_window": eventsGuardWindow = try duration()

@@ -275,4 +275,15 @@ import WorkOSModel
         #expect(Self.ids(plan.startDue(at: .at(2))) == ["b"], "the lane went to the next due directory")
         #expect(plan.runningIDs == ["b"])
     }
+
+    @Test func aReplicaWithAShareOfTheKeyUsesFewerLanes() {
+        var plan = Self.listed(["a", "b", "c", "d"], concurrency: 3)
+        plan.shareLanes = 2
+        #expect(plan.lanes == 2)
+        #expect(Self.ids(plan.startDue(at: .at(1))) == ["a", "b"])
+        plan.shareLanes = nil
+        #expect(Self.ids(plan.startDue(at: .at(1))) == ["c"], "alone again: every lane")
+        plan.shareLanes = 10
+        #expect(plan.lanes == 3, "never more than sync.concurrency")
+    }
 }
