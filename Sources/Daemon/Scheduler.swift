@@ -138,12 +138,30 @@ public final class Scheduler: Service, Sendable {
             "sync.max_users_in_memory": "\(plan.maxUsersInMemory)", "replica": "\(replica)",
         ])
 
+        // A start, like a reload, makes nobody wait longer than the interval in force
+        // (the shared schedule outlives restarts: a restart does not relist every directory).
+        do {
+            try await control.capNextDue(within: initial.interval)
+        } catch {
+            logger.warning("cannot read the shared schedule yet; retrying with the first claims", metadata: ["error": "\(error)"])
+        }
+
         await withTaskGroup(of: Event.self) { group in
             var ticking = true
             group.addTask { try? await Task.sleep(for: tick); return .tick }
             loop: while let event = await group.next() {
                 let now = clock.now
                 let current = settings.current
+                if current.interval < plan.interval {
+                    // The shared schedule first, or the next claims would still wait for the old due times.
+                    do {
+                        try await control.capNextDue(within: current.interval)
+                    } catch {
+                        logger.warning("cannot shorten the shared schedule to the new interval; it applies from each directory's next run", metadata: [
+                            "error": "\(error)",
+                        ])
+                    }
+                }
                 if current.interval != plan.interval || current.directories != plan.selection {
                     // A reload: nobody waits longer than the new interval; deselected directories are forgotten.
                     let dropped = plan.reload(interval: current.interval, selection: current.directories, at: now, random: random)

@@ -107,6 +107,14 @@ extension SyncStore {
         return try rows[0].decode(Int.self, "live")
     }
 
+    /// A reload shortened `sync.interval`: nobody waits longer than `interval` from now.
+    public func capNextDue(within interval: Duration) async throws {
+        try await connection.execute("""
+            UPDATE workos_dsync.directory_schedule SET next_due_at = now() + make_interval(secs => \(interval.secondsValue)), updated_at = now()
+            WHERE next_due_at > now() + make_interval(secs => \(interval.secondsValue))
+            """)
+    }
+
     /// A replica stopping: its row goes, its remaining claims expire now (others may take them at once).
     public func leave(replica: String) async throws {
         try await connection.execute("""
