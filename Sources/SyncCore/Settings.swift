@@ -70,8 +70,15 @@ public struct Settings: Sendable {
     public var revokeSessionsSQL: String?
     /// `http.listen`: address of `/metrics`, `/healthz`, `/readyz`. Default `127.0.0.1:9464`.
     public var listen = "127.0.0.1:9464"
-    /// `http.max_listing_age`: `/readyz` fails when a directory's last complete listing is older. Default `30m`.
-    public var maxListingAge: Duration = .seconds(1_800)
+    /// `http.max_listing_age`: `/readyz` fails when a directory's last complete
+    /// listing is older. Default: twice `sync.interval`, at least `30m` (a listing
+    /// is due one interval, +10 %, after the last, then takes its own time:
+    /// docs/operations.md gives it per directory size).
+    public var maxListingAge: Duration {
+        get { explicitMaxListingAge ?? max(.seconds(1_800), interval * 2) }
+        set { explicitMaxListingAge = newValue }
+    }
+    private var explicitMaxListingAge: Duration?
     /// `purge.cooling_off`: disabled accounts younger than this are never anonymised. Default `30d`.
     public var purgeCoolingOff: Duration = .seconds(30 * 86_400)
     /// `log.format`: `logfmt` (default) or `json`.
