@@ -362,9 +362,14 @@ public final class WorkOSClient: Sendable {
     /// The key's pacing in force, requests per second (nil: not paced).
     public var keyRate: Double? { keyBucket?.rate }
 
+    /// The key's token first, the directory's last: the directory's window is one second
+    /// (4 requests), the key's one minute, so the directory's spacing is the one that must
+    /// hold at dispatch. Taken the other way round, a request with its directory token then
+    /// waits for a key token among many directories' requests (the key's budget saturated,
+    /// as a fleet saturates it), and requests of one directory leave bunched: a 429.
     private func pace(_ call: Call) async throws {
-        if let bucket = bucket(for: call) { try await bucket.acquire() }
         if let keyBucket { try await keyBucket.acquire() }
+        if let bucket = bucket(for: call) { try await bucket.acquire() }
     }
 
     /// The per-directory `/directory_users` bucket of a call, if it has one.
