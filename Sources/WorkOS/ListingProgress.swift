@@ -13,6 +13,14 @@ public struct ListingProgress: Sendable, Hashable {
     /// Pages of the directory's last complete listing (nil: none in this process).
     public var expectedPages: Int?
 
+    public init(directoryID: String, pages: Int, users: Int, elapsed: Duration, expectedPages: Int?) {
+        self.directoryID = directoryID
+        self.pages = pages
+        self.users = users
+        self.elapsed = elapsed
+        self.expectedPages = expectedPages
+    }
+
     /// The time left at the rate so far, from ``expectedPages`` (nil: no estimate).
     public var estimatedRemaining: Duration? {
         guard let expectedPages, pages > 0 else { return nil }

@@ -89,6 +89,38 @@ import WorkOSSimulator
         #expect(replica.process.terminationStatus == 0)
     }
 
+    @Test func aLongListingReportsItsProgress() async throws {
+        // 600 users in pages of 10, 100 ms a response: a listing of several seconds.
+        let harness = try await DaemonHarness.make(directories: 1, users: 600, groups: 2, latency: .milliseconds(100))
+        var options = DaemonHarness.options(pageSize: 10)
+        options.scheduler.progressEvery = .milliseconds(300)
+        let daemon = RunningDaemon(try await harness.build(options))
+        let directory = try #require(harness.simulator.directoryIDs.first)
+        let gauge = "workos_dsync_listing_pages_in_flight{directory=\"\(directory)\"}"
+        var seen: [Double] = []
+        let reported = try await eventually(timeout: .seconds(30), every: .milliseconds(100)) {
+            let text = try await httpGet(port: daemon.app.httpPort, path: "/metrics").body
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(gauge + " ") }),
+                let pages = Double(line.split(separator: " ").last ?? ""), pages > 0 {
+                seen.append(pages)
+            }
+            return Set(seen).count >= 2 && daemon.app.status.contains("listings in flight")
+        }
+        #expect(reported, "the in-flight gauge and STATUS= showed the listing while it ran: \(seen), \(daemon.app.status)")
+        #expect((seen.last ?? 0) > (seen.first ?? 0), "pages grew: \(seen)")
+        let finished = try await eventually(timeout: .seconds(60)) {
+            try await harness.count("SELECT count(*) AS count FROM workos_dsync.sync_runs WHERE outcome = 'applied'") == 1
+        }
+        #expect(finished)
+        let cleared = try await eventually(timeout: .seconds(5)) {
+            let text = try await httpGet(port: daemon.app.httpPort, path: "/metrics").body
+            return text.contains(gauge + " 0\n") || text.contains(gauge + " 0.0\n")
+        }
+        #expect(cleared, "back to 0 once the listing ended")
+        try await daemon.stop()
+        harness.simulator.stop()
+    }
+
     @Test func threeReplicasListEachDirectoryOncePerIntervalAndTakeOverAKilledOne() async throws {
         let binary = try builtBinary()
         let harness = try await DaemonHarness.make(directories: 6, users: 40, groups: 3, latency: .milliseconds(2))
