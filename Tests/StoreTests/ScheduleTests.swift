@@ -51,24 +51,26 @@ import Testing
     }
 
     @Test func aDeadReplicasClaimExpiresAndHeartbeatsCountTheLiveReplicas() async throws {
+        // No sleeps: a claim made with a time-to-live of zero has expired by the next statement
+        // (PostgreSQL's now()), one of an hour has not.
         let (_, connection) = try await freshDatabase("schedule_expiry")
         let store = SyncStore(connection: connection, logger: quietLogger)
-        _ = try await store.schedule(of: ["dir_1"])
-        #expect(try await store.claim("dir_1", replica: "dead", ttl: .milliseconds(300)) == .claimed)
-        #expect(try await store.heartbeat(replica: "dead", host: "h", pid: 1, running: ["dir_1"], ttl: .milliseconds(300)) == 1)
-        #expect(try await store.heartbeat(replica: "live", host: "h", pid: 2, running: [], ttl: .seconds(30)) == 2)
-        if case .claimed = try await store.claim("dir_1", replica: "live", ttl: .seconds(30)) {
+        _ = try await store.schedule(of: ["dir_held", "dir_expired"])
+        #expect(try await store.claim("dir_held", replica: "dead", ttl: .seconds(3_600)) == .claimed)
+        #expect(try await store.claim("dir_expired", replica: "dead", ttl: .zero) == .claimed)
+        #expect(try await store.heartbeat(replica: "dead", host: "h", pid: 1, running: ["dir_held"], ttl: .seconds(3_600)) == 1)
+        #expect(try await store.heartbeat(replica: "live", host: "h", pid: 2, running: [], ttl: .seconds(3_600)) == 2)
+        if case .claimed = try await store.claim("dir_held", replica: "live", ttl: .seconds(30)) {
             Issue.record("claimed while the dead replica's claim was live")
         }
-        try await Task.sleep(for: .milliseconds(400))
-        #expect(try await store.claim("dir_1", replica: "live", ttl: .seconds(30)) == .claimed, "taken over after the claim expired")
+        #expect(try await store.claim("dir_expired", replica: "live", ttl: .seconds(30)) == .claimed, "taken over once the claim expired")
         #expect(
-            try await store.heartbeat(replica: "live", host: "h", pid: 2, running: ["dir_1"], ttl: .milliseconds(300)) == 1,
-            "the silent replica no longer counts")
-        try await store.leave(replica: "live")
+            try await store.heartbeat(replica: "live", host: "h", pid: 2, running: ["dir_expired"], ttl: .zero) == 1,
+            "a replica not seen within the time-to-live no longer counts")
+        try await store.leave(replica: "dead")
         let rows = try await connection.query("SELECT replica_id FROM workos_dsync.replicas ORDER BY replica_id")
-        #expect(try rows.map { try $0.decode(String.self, "replica_id") } == ["dead"], "a leaving replica deletes its own row")
-        #expect(try await store.claim("dir_1", replica: "other", ttl: .seconds(30)) == .claimed, "and its claims at once")
+        #expect(try rows.map { try $0.decode(String.self, "replica_id") } == ["live"], "a leaving replica deletes its own row")
+        #expect(try await store.claim("dir_held", replica: "live", ttl: .seconds(30)) == .claimed, "and releases its claims at once")
         await connection.close()
     }
 }
