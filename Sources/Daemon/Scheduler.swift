@@ -353,8 +353,10 @@ public final class Scheduler: Service, Sendable {
         logger.notice("scheduler stopped")
     }
 
-    /// Logs each listing in flight (pages so far, the estimate from its last
-    /// listing), sets the in-flight gauges and sends a `STATUS=` line.
+    /// Logs each listing in flight (pages and users so far; the pages of its
+    /// last listing in this process and an estimate of the time left; the users
+    /// of its last listing by any replica), sets the in-flight gauges and sends
+    /// a `STATUS=` line.
     private func reportProgress(plan: SchedulePlan<ContinuousClock.Instant>) {
         let listings = client.listingsInProgress()
         metrics.listingsInProgress(listings)
@@ -365,6 +367,8 @@ public final class Scheduler: Service, Sendable {
                 "elapsed_s": "\(listing.elapsed.components.seconds)",
             ]
             if let expected = listing.expectedPages { metadata["expected_pages"] = "\(expected)" }
+            // The shared schedule's size of its last listing, by whichever replica made it.
+            if let users = plan.entries[listing.directoryID]?.expectedUsers { metadata["expected_users"] = "\(users)" }
             if let remaining = listing.estimatedRemaining { metadata["eta_s"] = "\(remaining.components.seconds)" }
             logger.info("directory listing in progress", metadata: metadata)
         }
