@@ -9,8 +9,8 @@
 --   DDL); nothing else needs the owner.
 -- * workos_dsync_daemon: what `workos-dsync run/sync/approve/conflicts resolve/hold`
 --   need — usage on the schema, SELECT on its tables, INSERT/UPDATE where it
---   writes, DELETE only on group_memberships, evented_roles and sync_runs (the
---   tables it deletes from; old sync_runs under retention.sync_runs), the
+--   writes, DELETE only on group_memberships, evented_roles, sync_runs and replicas
+--   (the tables it deletes from; old sync_runs under retention.sync_runs; its heartbeat row), the
 --   sequences, temporary tables for staging; no DDL on the
 --   schema; role_mappings is read-only for it (admins maintain it); events
 --   stay append-only (no UPDATE/DELETE/TRUNCATE granted; purge's
@@ -70,6 +70,8 @@ GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA workos_dsync TO workos_dsyn
 GRANT DELETE ON workos_dsync.group_memberships, workos_dsync.evented_roles TO workos_dsync_daemon;
 -- retention.sync_runs: the daemon deletes its own old run records (never events).
 GRANT DELETE ON workos_dsync.sync_runs TO workos_dsync_daemon;
+-- A replica removes its own heartbeat row at shutdown, and rows silent for a day.
+GRANT DELETE ON workos_dsync.replicas TO workos_dsync_daemon;
 REVOKE UPDATE ON workos_dsync.events FROM workos_dsync_daemon;
 REVOKE INSERT, UPDATE ON workos_dsync.role_mappings, workos_dsync.schema_migrations FROM workos_dsync_daemon;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA workos_dsync TO workos_dsync_daemon;

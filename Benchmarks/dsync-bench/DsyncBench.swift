@@ -37,8 +37,17 @@ struct DsyncBench: AsyncParsableCommand {
     @Option(help: "Runs of the floors and the unchanged resync; the median is reported.")
     var repeats = 3
 
-    @Option(help: "Only these scenarios, comma-separated (profiling runs; the churn needs the full sync first).")
+    @Option(help: "Only these scenarios, comma-separated (profiling runs; the churn needs the full sync first). `fleet` runs alone: one cycle of --directories × --users (the first size) × --groups under WorkOS's limits, with one replica then --replicas.")
     var only: String?
+
+    @Option(help: "fleet: directories.")
+    var directories = 200
+
+    @Option(help: "fleet: groups per directory.")
+    var groups = 10
+
+    @Option(help: "fleet: replicas of the second cycle (1: only the single-replica cycle).")
+    var replicas = 3
 
     @Option(help: .hidden)
     var scenario: Scenario?
@@ -78,6 +87,20 @@ struct DsyncBench: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(measurement), as: UTF8.self))
+            return
+        }
+        if only == "fleet" {
+            let fleet = FleetBench(directories: directories, users: users[0], groups: groups, replicas: max(1, replicas), logger: logger)
+            let report = try await fleet.run()
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            }
+            if let markdown {
+                let command = "dsync-bench --only fleet --directories \(directories) --users \(users[0]) --groups \(groups) --replicas \(replicas)"
+                try FleetBench.markdown(report, command: command).write(toFile: markdown, atomically: true, encoding: .utf8)
+            }
             return
         }
         let orchestrator = Orchestrator(

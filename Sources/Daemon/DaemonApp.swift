@@ -273,6 +273,8 @@ public final class DaemonApp: Sendable {
         }
         var needsRestart: [String] = []
         if loaded.concurrency != old.concurrency { needsRestart.append("sync.concurrency") }
+        if loaded.maxUsersInMemory != old.maxUsersInMemory { needsRestart.append("sync.max_users_in_memory") }
+        if loaded.claimTTL != old.claimTTL { needsRestart.append("sync.claim_ttl") }
         if loaded.mode != old.mode { needsRestart.append("sync.mode") }
         if loaded.listen != old.listen { needsRestart.append("http.listen") }
         if loaded.databaseURL != old.databaseURL { needsRestart.append("database.url") }

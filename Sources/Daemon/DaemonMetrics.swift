@@ -3,6 +3,7 @@ public import Metrics
 import Reconciler
 public import Store
 public import SyncCore
+public import WorkOS
 import Synchronization
 import WorkOS
 public import WorkOSModel
@@ -31,6 +32,10 @@ public import WorkOSModel
 ///   when the oldest open one was recorded, 0 when none)
 /// - `workos_dsync_session_revocation_failures_total{directory}` (runs whose
 ///   `revoke_sessions_sql` failed; their persons are retried next run)
+/// - `workos_dsync_listing_pages_in_flight{directory}` (gauge: pages fetched so
+///   far by the listing in flight, 0 when none)
+/// - `workos_dsync_replicas_live` (gauge: replicas whose heartbeat is live; each
+///   paces the API key at `requests_per_second` divided by it)
 ///
 /// The names are a contract: alert rules and dashboards in `deploy/` use them.
 public final class DaemonMetrics: Sendable {
@@ -55,6 +60,8 @@ public final class DaemonMetrics: Sendable {
         "workos_dsync_unexplained_disappearances":
             "Accounts missing from the last complete listing that the event feed does not explain (hybrid mode).",
         "workos_dsync_session_revocation_failures_total": "Runs whose revoke_sessions_sql failed (retried next run).",
+        "workos_dsync_listing_pages_in_flight": "Pages fetched so far by the directory's listing in progress (0: none running).",
+        "workos_dsync_replicas_live": "Replicas whose heartbeat is live; each paces the API key at its share of workos.requests_per_second.",
         "workos_dsync_link_conflicts_open": "Accounts waiting in link_conflicts for an admin (workos-dsync conflicts resolve); they cannot sign in.",
         "workos_dsync_link_conflicts_oldest_timestamp_seconds": "When the oldest open link conflict was recorded (Unix time; 0: none open).",
     ]
@@ -79,6 +86,7 @@ public final class DaemonMetrics: Sendable {
         let unexplained: Gauge
         let openConflicts: Gauge
         let oldestConflict: Gauge
+        let pagesInFlight: Gauge
         let revocationFailures: Counter
         /// `directories.last_complete_sync_at`, to refresh the age at each scrape.
         let lastComplete = Mutex<Date?>(nil)
@@ -108,6 +116,7 @@ public final class DaemonMetrics: Sendable {
                 label: "workos_dsync_last_complete_listing_timestamp_seconds", dimensions: [("directory", directory)],
                 factory: factory)
             heldPlans = Gauge(label: "workos_dsync_held_plans", dimensions: [("directory", directory)], factory: factory)
+            pagesInFlight = Gauge(label: "workos_dsync_listing_pages_in_flight", dimensions: [("directory", directory)], factory: factory)
             unexplained = Gauge(
                 label: "workos_dsync_unexplained_disappearances", dimensions: [("directory", directory)], factory: factory)
             openConflicts = Gauge(label: "workos_dsync_link_conflicts_open", dimensions: [("directory", directory)], factory: factory)
@@ -123,6 +132,7 @@ public final class DaemonMetrics: Sendable {
             openConflicts.record(0)
             oldestConflict.record(0)
             listingTimestamp.record(0)
+            pagesInFlight.record(0)
         }
 
         /// Points `workos_dsync_directory_info` at `name` (a renamed directory's old series goes).
@@ -140,6 +150,8 @@ public final class DaemonMetrics: Sendable {
 
     private let factory: any MetricsFactory
     private let series = Mutex<[String: Series]>([:])
+    private let listingsShown = Mutex<Set<String>>([])
+    private let replicas: Gauge
     /// When the daemon started: the age of a directory never listed completely counts from here.
     let startedAt: Date
 
@@ -150,6 +162,22 @@ public final class DaemonMetrics: Sendable {
             label: "workos_dsync_build_info", dimensions: [("version", BuildInfo.version), ("commit", BuildInfo.commit)],
             factory: factory
         ).record(1)
+        self.replicas = Gauge(label: "workos_dsync_replicas_live", factory: factory)
+        replicas.record(1)
+    }
+
+    /// Sets `workos_dsync_replicas_live`.
+    public func replicasLive(_ count: Int) { replicas.record(count) }
+
+    /// Sets `workos_dsync_listing_pages_in_flight` of the listings in flight, and 0 for those that ended.
+    public func listingsInProgress(_ listings: [ListingProgress]) {
+        let now = Set(listings.map(\.directoryID))
+        let ended = listingsShown.withLock { shown in
+            defer { shown = now }
+            return shown.subtracting(now)
+        }
+        for id in ended { series(id).pagesInFlight.record(0) }
+        for listing in listings { series(listing.directoryID).pagesInFlight.record(listing.pages) }
     }
 
     /// Registers a directory's series at zero (idempotent) and its name.

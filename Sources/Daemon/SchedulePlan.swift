@@ -23,6 +23,16 @@ public import WorkOSModel
 ///   ``RunTiming/delay(failures:interval:base:random:)``: doubling from
 ///   `backoffBase`, jittered, never more than `interval`.
 /// - At most `concurrency` directories run at once; the earliest due first.
+/// - The listings held at once stay within `maxUsersInMemory`, counted by
+///   each directory's expected users (its last listing; unknown counts 0): the
+///   earliest due that does not fit waits, and nothing after it starts, until
+///   runs finish (so a large directory is not passed over for ever). One
+///   directory always runs, whatever its size.
+/// - Replicas share the schedule in PostgreSQL: a started directory may turn
+///   out not claimable (another replica ran it or holds it); it is then
+///   ``deferred(_:claimableIn:expectedUsers:at:)`` to when it may be, with no
+///   failure counted. A directory picked up by a listing is due when the
+///   shared schedule says, not at once.
 /// - A reload that changes the interval makes nobody wait longer than the
 ///   new one (jittered); one that narrows `sync.directories` forgets the
 ///   directories left out.
@@ -39,14 +49,17 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
         public var running: Bool
         /// Out of scope while it ran: forgotten when its run finishes.
         public var retiring: Bool
+        /// Users of its last complete listing (nil: unknown), for the memory cap.
+        public var expectedUsers: Int?
 
-        init(directory: Directory, vanished: Bool, nextDue: Instant, failures: Int = 0, running: Bool = false) {
+        init(directory: Directory, vanished: Bool, nextDue: Instant, failures: Int = 0, running: Bool = false, expectedUsers: Int? = nil) {
             self.directory = directory
             self.vanished = vanished
             self.nextDue = nextDue
             self.failures = failures
             self.running = running
             self.retiring = false
+            self.expectedUsers = expectedUsers
         }
     }
 
@@ -69,8 +82,16 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
     public private(set) var selection: [String]
     /// `sync.concurrency`: at most this many runs at once (fixed for the life of the process).
     public let concurrency: Int
+    /// Fewer lanes while this replica has only a share of the key's budget
+    /// (``Settings/lanesForBudget(requestsPerSecond:directoryUsersPerSecond:)`` of
+    /// its share): more listings at once would only wait for the key and hold memory. Nil: all.
+    public var shareLanes: Int?
+    /// The lanes in use: `concurrency`, or fewer under ``shareLanes``.
+    public var lanes: Int { min(concurrency, max(1, shareLanes ?? concurrency)) }
     /// The first retry delay after a failure (``Scheduler/Configuration/backoffBase``).
     public let backoffBase: Duration
+    /// `sync.max_users_in_memory`: expected users of the listings held at once.
+    public let maxUsersInMemory: Int
     /// The directories tracked, by id.
     public private(set) var entries: [String: Entry] = [:]
     /// When the directory listing is due next.
@@ -81,10 +102,14 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
     public private(set) var listingInFlight = false
 
     /// A plan with nothing tracked yet; the first listing is due at `now`.
-    public init(interval: Duration, concurrency: Int, backoffBase: Duration = .seconds(5), selection: [String] = [], now: Instant) {
+    public init(
+        interval: Duration, concurrency: Int, backoffBase: Duration = .seconds(5), selection: [String] = [],
+        maxUsersInMemory: Int = .max, now: Instant
+    ) {
         self.interval = interval
         self.selection = selection
         self.concurrency = max(1, concurrency)
+        self.maxUsersInMemory = max(1, maxUsersInMemory)
         self.backoffBase = backoffBase
         self.listingDue = now
     }
@@ -93,6 +118,12 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
 
     /// Runs in flight.
     public var running: Int { entries.values.count(where: \.running) }
+
+    /// The ids of the directories running, sorted.
+    public var runningIDs: [String] { entries.values.filter(\.running).map(\.directory.id).sorted() }
+
+    /// Expected users of the listings in flight (unknown sizes count 0).
+    public var usersInMemory: Int { entries.values.filter(\.running).reduce(0) { $0 + ($1.expectedUsers ?? 0) } }
 
     /// Directories whose last run failed.
     public var failing: Int { entries.values.count(where: { $0.failures > 0 }) }
@@ -117,7 +148,7 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
     /// run or the listing to finish (the loop is woken by that).
     public func nextWake() -> Instant? {
         var next = listingInFlight ? nil : listingDue
-        if running < concurrency, let directory = entries.values.filter({ !$0.running }).map(\.nextDue).min() {
+        if running < lanes, let directory = entries.values.filter({ !$0.running }).map(\.nextDue).min() {
             next = next.map { min($0, directory) } ?? directory
         }
         return next
@@ -138,10 +169,22 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
         return true
     }
 
-    /// Starts as many due directories as there are free lanes (`concurrency`
-    /// minus those running), the earliest due first; returns them, now running.
+    /// Starts as many due directories as there are free lanes (``lanes``
+    /// minus those running) and room under `maxUsersInMemory`, the earliest due
+    /// first; returns them, now running.
     public mutating func startDue(at now: Instant) -> [Entry] {
-        let started = Array(due(at: now).prefix(max(0, concurrency - running)))
+        var free = max(0, lanes - running)
+        var inMemory = usersInMemory
+        var alone = running == 0
+        var started: [Entry] = []
+        for entry in due(at: now) where free > 0 {
+            let users = entry.expectedUsers ?? 0
+            guard alone || inMemory + users <= maxUsersInMemory else { break }
+            started.append(entry)
+            free -= 1
+            inMemory += users
+            alone = false
+        }
         for entry in started { entries[entry.directory.id]?.running = true }
         return started.map { entry in
             var entry = entry
@@ -151,8 +194,19 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
     }
 
     /// Merges a successful listing: `listed` are the directories WorkOS lists,
-    /// `known` those the database knows. The next listing is due one interval later.
-    public mutating func listingSucceeded(listed: [Directory], known: [Directory], at now: Instant) -> ListingChanges {
+    /// `known` those the database knows; `shared` is the shared schedule, by
+    /// id: how long until each may be claimed, and its expected users. A
+    /// directory picked up is due after its wait (at once when it has no row).
+    /// The next listing is due one interval later.
+    public mutating func listingSucceeded(
+        listed: [Directory], known: [Directory], shared: [String: (claimableIn: Duration, expectedUsers: Int?)] = [:], at now: Instant
+    ) -> ListingChanges {
+        defer {
+            for (id, row) in shared where entries[id] != nil {
+                if let users = row.expectedUsers { entries[id]?.expectedUsers = users }
+            }
+        }
+        func firstDue(_ id: String) -> Instant { now.advanced(by: shared[id]?.claimableIn ?? .zero) }
         listingInFlight = false
         listingFailures = 0
         listingDue = now.advanced(by: interval)
@@ -168,7 +222,7 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
                 entry.retiring = false
                 entries[directory.id] = entry
             } else {
-                entries[directory.id] = Entry(directory: directory, vanished: false, nextDue: now)
+                entries[directory.id] = Entry(directory: directory, vanished: false, nextDue: firstDue(directory.id))
                 changes.pickedUp.append(directory)
             }
         }
@@ -176,7 +230,8 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
             keep.insert(directory.id)
             if entries[directory.id]?.vanished != true {
                 let running = entries[directory.id]?.running ?? false
-                entries[directory.id] = Entry(directory: directory, vanished: true, nextDue: now, running: running)
+                entries[directory.id] = Entry(
+                    directory: directory, vanished: true, nextDue: running ? now : firstDue(directory.id), running: running)
                 changes.vanished.append(directory)
             } else {
                 entries[directory.id]?.retiring = false
@@ -198,21 +253,37 @@ public struct SchedulePlan<Instant: InstantProtocol>: Sendable where Instant.Dur
         return delay
     }
 
-    /// Records the end of `id`'s run; returns the delay until its next run,
-    /// or nil when the directory is no longer tracked (forgotten meanwhile).
+    /// Records the end of `id`'s run (`users`: its complete listing's, nil
+    /// when it had none); returns the delay until its next run, or nil when
+    /// the directory is no longer tracked (forgotten meanwhile).
     @discardableResult
-    public mutating func finished(_ id: String, failed: Bool, at now: Instant, random: Double) -> Duration? {
+    public mutating func finished(_ id: String, failed: Bool, users: Int? = nil, at now: Instant, random: Double) -> Duration? {
         guard var entry = entries[id] else { return nil }
         guard !entry.retiring else {
             entries[id] = nil
             return nil
         }
         entry.running = false
+        if let users { entry.expectedUsers = users }
         entry.failures = failed ? entry.failures + 1 : 0
         let delay = backoff(failures: entry.failures, random: random)
         entry.nextDue = now.advanced(by: delay)
         entries[id] = entry
         return delay
+    }
+
+    /// Records that `id` was started but could not be claimed in the shared
+    /// schedule (another replica ran it this interval, or holds it): it is due
+    /// again after `claimableIn`, with no failure counted.
+    public mutating func deferred(_ id: String, claimableIn: Duration, expectedUsers: Int?, at now: Instant) {
+        guard entries[id] != nil else { return }
+        guard entries[id]?.retiring != true else {
+            entries[id] = nil
+            return
+        }
+        entries[id]?.running = false
+        entries[id]?.nextDue = now.advanced(by: max(claimableIn, .zero))
+        if let expectedUsers { entries[id]?.expectedUsers = expectedUsers }
     }
 
     /// Applies reloaded settings: a changed interval caps every wait (and the

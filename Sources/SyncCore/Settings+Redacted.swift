@@ -21,6 +21,8 @@ extension Settings {
             ("sync.mode", mode.rawValue),
             ("sync.interval", duration(interval)),
             ("sync.concurrency", "\(concurrency)"),
+            ("sync.max_users_in_memory", "\(maxUsersInMemory)"),
+            ("sync.claim_ttl", duration(claimTTL)),
             ("sync.directories", directories.isEmpty ? "all" : directories.joined(separator: ", ")),
             ("events.interval", duration(eventsInterval)),
             ("events.guard_window", duration(eventsGuardWindow)),

@@ -44,8 +44,23 @@ public struct Settings: Sendable {
     /// `events.retention`: how long WorkOS keeps events. Default `30d`. A
     /// complete listing older than this (less a margin) cannot replace a lost cursor.
     public var eventsRetention: Duration = .seconds(30 * 86_400)
-    /// `sync.concurrency`: directories reconciled at once. Default 2.
-    public var concurrency = 2
+    /// `sync.concurrency`: directories reconciled at once by one replica (each
+    /// a PostgreSQL session). Default: enough to spend the key's budget,
+    /// ``lanesForBudget(requestsPerSecond:directoryUsersPerSecond:)``.
+    public var concurrency: Int {
+        get { explicitConcurrency ?? Self.lanesForBudget(requestsPerSecond: requestsPerSecond, directoryUsersPerSecond: directoryUsersPerSecond) }
+        set { explicitConcurrency = newValue }
+    }
+    private var explicitConcurrency: Int?
+    /// `sync.max_users_in_memory`: the expected users (each directory's last
+    /// listing) of the listings one replica holds at once; a directory that
+    /// would exceed it waits for a run to finish (one runs alone whatever its
+    /// size). About 1.5 KiB each. Default 200,000.
+    public var maxUsersInMemory = 200_000
+    /// `sync.claim_ttl`: how long a replica's claim on a directory (and its
+    /// heartbeat) lasts without renewal; a dead replica's directories are taken
+    /// over after at most this. Renewed every third of it. Default `30s`.
+    public var claimTTL: Duration = .seconds(30)
     /// `sync.directories`: only these directory ids (default: every directory of the API key).
     public var directories: [String] = []
     /// `guard.min_users`, `guard.fraction`, `guard.max_users`, `guard.on_directory_removed`, `guard.max_unexplained`,
@@ -62,8 +77,15 @@ public struct Settings: Sendable {
     public var revokeSessionsSQL: String?
     /// `http.listen`: address of `/metrics`, `/healthz`, `/readyz`. Default `127.0.0.1:9464`.
     public var listen = "127.0.0.1:9464"
-    /// `http.max_listing_age`: `/readyz` fails when a directory's last complete listing is older. Default `30m`.
-    public var maxListingAge: Duration = .seconds(1_800)
+    /// `http.max_listing_age`: `/readyz` fails when a directory's last complete
+    /// listing is older. Default: twice `sync.interval`, at least `30m` (a listing
+    /// is due one interval, +10 %, after the last, then takes its own time:
+    /// docs/operations.md gives it per directory size).
+    public var maxListingAge: Duration {
+        get { explicitMaxListingAge ?? max(.seconds(1_800), interval * 2) }
+        set { explicitMaxListingAge = newValue }
+    }
+    private var explicitMaxListingAge: Duration?
     /// `purge.cooling_off`: disabled accounts younger than this are never anonymised. Default `30d`.
     public var purgeCoolingOff: Duration = .seconds(30 * 86_400)
     /// `purge.schedule`: the daemon purges (as `purge --older-than` `purge.cooling_off`) this often.
@@ -75,6 +97,16 @@ public struct Settings: Sendable {
     public var logLevel = "info"
 
     public init() {}
+
+    /// Directories listed at once that spend `requestsPerSecond`, each paced at
+    /// `directoryUsersPerSecond` on `/directory_users`: the ratio and a quarter
+    /// more (a run also plans and writes, sending no request meanwhile), rounded
+    /// up; 1...64. At WorkOS's limits (100 and 4): 32.
+    public static func lanesForBudget(requestsPerSecond: Double, directoryUsersPerSecond: Double) -> Int {
+        guard requestsPerSecond.isFinite, directoryUsersPerSecond.isFinite, directoryUsersPerSecond > 0 else { return 64 }
+        let lanes = (requestsPerSecond / directoryUsersPerSecond * 1.25).rounded(.up)
+        return Int(min(max(lanes, 1), 64))
+    }
 
     /// The default config file path.
     public static let defaultPath = "/etc/workos-dsync/config.yaml"
@@ -210,6 +242,8 @@ public struct Settings: Sendable {
         case "database.url": databaseURL = try string()
         case "sync.interval": interval = try duration()
         case "sync.concurrency": concurrency = try integer(1...64)
+        case "sync.max_users_in_memory": maxUsersInMemory = try integer(1...Int(Int32.max))
+        case "sync.claim_ttl": claimTTL = try duration()
         case "sync.mode": mode = SyncMode(rawValue: try oneOf(SyncMode.allCases.map(\.rawValue)))!
         case "events.interval": eventsInterval = try duration()
         case "events.guard_window": eventsGuardWindow = try duration()
@@ -264,8 +298,9 @@ public struct Settings: Sendable {
     /// is `WORKOS_DSYNC_SYNC_INTERVAL`.
     public static let environmentPrefix = "WORKOS_DSYNC_"
 
-    /// Variables with the prefix that are not settings (the tests' and scripts' path to the binary).
-    static let nonSettingVariables: Set<String> = ["WORKOS_DSYNC_BINARY", "WORKOS_DSYNC_BIN"]
+    /// Variables with the prefix that are not settings: the tests' and scripts' path to the binary, and
+    /// the commit `scripts/test` and `scripts/package` export for the build (inherited by what the tests run).
+    static let nonSettingVariables: Set<String> = ["WORKOS_DSYNC_BINARY", "WORKOS_DSYNC_BIN", "WORKOS_DSYNC_COMMIT"]
 
     /// The environment variable of a setting: `sync.interval` → `WORKOS_DSYNC_SYNC_INTERVAL`.
     public static func environmentName(of key: String) -> String {

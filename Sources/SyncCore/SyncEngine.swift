@@ -113,6 +113,7 @@ public final class SyncEngine: Sendable {
                 throw ReconcileFailure(detail: "listing incomplete, nothing applied: \(error)")
             }
             report.pages = snapshot.pagesFetched
+            report.listedUsers = snapshot.users.count
             report.phases.listing = clock.now - phaseStarted
             phaseStarted = clock.now
             let listing = await PreparedListing.prepare(consume snapshot)
@@ -261,6 +262,8 @@ public struct DirectoryReport: Sendable {
     public var runID: Int64?
     public var heldPlanID: Int64?
     public var pages = 0
+    /// Users in the complete listing (nil: the run took none); the next listing's expected size.
+    public var listedUsers: Int?
     /// What the plan changes (or would change, for a dry run), when a complete listing was taken.
     public var summary: PlanSummary?
     /// The safety verdict of that plan.

@@ -12,7 +12,7 @@ import Synchronization
 public final class TokenBucket: Sendable {
     /// The bucket's arithmetic, separate from any clock so it can be tested as a value.
     public struct State: Sendable, Hashable {
-        public let rate: Double
+        public private(set) var rate: Double
         public let burst: Double
         /// Tokens available at `updated`.
         public private(set) var tokens: Double
@@ -42,6 +42,16 @@ public final class TokenBucket: Sendable {
                 return nil
             }
             return Self.duration((1 - tokens) / rate)
+        }
+
+        /// Refills at the old rate up to `now`, then at `newRate` (a replica's share of a budget changed).
+        public mutating func setRate(_ newRate: Double, now: Duration) {
+            precondition(newRate > 0, "rate must be positive")
+            if now > updated {
+                tokens = min(burst, tokens + Self.seconds(now - updated) * rate)
+                updated = now
+            }
+            rate = newRate
         }
 
         /// Hands out no token before `until` (a server said to wait).
@@ -83,6 +93,12 @@ public final class TokenBucket: Sendable {
         state.withLock { $0.pause(until: until) }
     }
 
-    /// The configured rate, tokens per second.
+    /// The rate in force, tokens per second.
     public var rate: Double { state.withLock { $0.rate } }
+
+    /// Changes the rate from now on.
+    public func setRate(_ rate: Double) {
+        let now = clock.now()
+        state.withLock { $0.setRate(rate, now: now) }
+    }
 }

@@ -27,6 +27,9 @@ extension WorkOSClient {
         // Every user id is listed at least twice (its user record, each group it is in): all
         // listings share one string per id, so 500k memberships cost no string storage of their own.
         let ids = IDInterner()
+        progress.start(directoryID, at: started)
+        var completePages: Int?
+        defer { progress.finish(directoryID, completePages: completePages) }
         let result = try await withThrowingTaskGroup(of: SnapshotPart.self) { group in
             group.addTask {
                 try await self.collectUsers(directoryID: directoryID, organizationID: directory.organizationID, ids: ids)
@@ -87,6 +90,7 @@ extension WorkOSClient {
                 detail: "memberships of \(groups.count - memberships.count) groups missing")
         }
         let elapsed = clock.now() - started
+        completePages = pages
         logger.info(
             "WorkOS directory listed",
             metadata: [
@@ -105,6 +109,7 @@ extension WorkOSClient {
         var pages = 0
         for try await page in userPages(directoryID: directoryID) {
             pages += 1
+            progress.page(directoryID, users: page.items.count)
             let (number, requestID) = (page.number, page.requestID)
             quarantined += page.quarantined
             if let repair = page.repair { logRepair(repair, of: page, logger: logger) }
@@ -159,6 +164,7 @@ extension WorkOSClient {
         var pages = 0
         for try await page in groupPages(directoryID: directoryID) {
             pages += 1
+            progress.page(directoryID, users: 0)
             for group in page.items where try filter.admit(group) {
                 try Self.requireDirectory(group.directoryID, directoryID, what: "group \(group.id)", page: page.requestID)
             }
@@ -172,6 +178,7 @@ extension WorkOSClient {
         var pages = 0
         for try await page in memberReferencePages(of: group) {
             pages += 1
+            progress.page(directoryID, users: 0)
             for user in page.items where try filter.admit(user) {
                 try Self.requireDirectory(
                     user.directoryID, directoryID, what: "member \(user.id) of group \(group.id)", page: page.requestID)

@@ -111,6 +111,7 @@ public final class WorkOSClient: Sendable {
     let metrics: WorkOSMetrics
     private let keyBucket: TokenBucket?
     private let directoryBuckets = Mutex<[String: TokenBucket]>([:])
+    let progress = ListingProgressBoard()
 
     /// - Parameters:
     ///   - transport: nil for a ``CurlTransport`` built from the configuration.
@@ -345,9 +346,27 @@ public final class WorkOSClient: Sendable {
         }
     }
 
+    /// Paces this client at `share` (0 < share ≤ 1) of ``Configuration/requestsPerSecond``:
+    /// replicas sharing one API key each take their part. No effect without key pacing.
+    public func setKeyShare(_ share: Double) {
+        guard let keyBucket, share.isFinite, share > 0 else { return }
+        keyBucket.setRate(configuration.requestsPerSecond * Self.pacingHeadroom * min(share, 1))
+    }
+
+    /// The directory listings in flight (``snapshot(of:)``), by directory id.
+    public func listingsInProgress() -> [ListingProgress] { progress.snapshot(at: clock.now()) }
+
+    /// The key's pacing in force, requests per second (nil: not paced).
+    public var keyRate: Double? { keyBucket?.rate }
+
+    /// The key's token first, the directory's last: the directory's window is one second
+    /// (4 requests), the key's one minute, so the directory's spacing is the one that must
+    /// hold at dispatch. Taken the other way round, a request with its directory token then
+    /// waits for a key token among many directories' requests (the key's budget saturated,
+    /// as a fleet saturates it), and requests of one directory leave bunched: a 429.
     private func pace(_ call: Call) async throws {
-        if let bucket = bucket(for: call) { try await bucket.acquire() }
         if let keyBucket { try await keyBucket.acquire() }
+        if let bucket = bucket(for: call) { try await bucket.acquire() }
     }
 
     /// The per-directory `/directory_users` bucket of a call, if it has one.

@@ -14,7 +14,7 @@ import WorkOSSimulator
 /// The daemon in process: `/metrics`, `/healthz`, systemd notify, reload.
 @Suite(.serialized) struct DaemonServiceTests {
     @Test func metricsShowTheNamedSeriesForEveryDirectory() async throws {
-        let harness = try await DaemonHarness.make(directories: 2, users: 25, groups: 3)
+        var harness = try await DaemonHarness.make(directories: 2, users: 25, groups: 3)
         let daemon = RunningDaemon(try await harness.build())
         let port = daemon.app.httpPort
         let directories = harness.simulator.directoryIDs
@@ -64,6 +64,8 @@ import WorkOSSimulator
         let leaver = try #require(harness.simulator.users(in: directories[0]).first)
         harness.simulator.deleteUser(leaver.id)
         try await daemon.stop()
+        // A restart keeps the shared schedule (next run one interval after the last); a shorter interval caps it.
+        harness.settings.interval = .seconds(1)
         let second = RunningDaemon(try await harness.build())
         let disabled = try await eventually {
             let text = try await httpGet(port: second.app.httpPort, path: "/metrics").body
@@ -164,6 +166,8 @@ import WorkOSSimulator
 
         let leaver = try #require(harness.simulator.users(in: directory).first)
         harness.simulator.deleteUser(leaver.id)
+        // A restart keeps the shared schedule (next run one interval after the last); a shorter interval caps it.
+        harness.settings.interval = .seconds(1)
         let second = RunningDaemon(try await harness.build())
         let counted = try await eventually {
             try await httpGet(port: second.app.httpPort, path: "/metrics").body.contains(series + " 1")

@@ -227,4 +227,63 @@ import WorkOSModel
         #expect(plan.listingFailures == 0)
         #expect(plan.listingDue == .at(1_217))
     }
+
+    // MARK: - Fleet scale: the memory cap, the shared schedule, deferral
+
+    @Test func theMemoryCapHoldsListingsByExpectedSizeAndALargeDirectoryIsNotPassedOver() {
+        var plan = Plan(interval: .seconds(600), concurrency: 8, backoffBase: .seconds(5), maxUsersInMemory: 1_000, now: .at(0))
+        _ = plan.startListingIfDue(at: .at(0))
+        let ids = ["a", "b", "c", "d"]
+        // a, b, d small; c large (from the shared schedule's last listing); due in that order.
+        let shared: [String: (claimableIn: Duration, expectedUsers: Int?)] = [
+            "a": (.zero, 400), "b": (.seconds(1), 400), "c": (.seconds(2), 900), "d": (.seconds(3), 100),
+        ]
+        _ = plan.listingSucceeded(listed: ids.map { Self.directory($0) }, known: [], shared: shared, at: .at(0))
+        #expect(plan.entries["c"]?.expectedUsers == 900)
+        #expect(Self.ids(plan.startDue(at: .at(10))) == ["a", "b"], "c does not fit beside a and b, and d waits behind it")
+        #expect(plan.usersInMemory == 800)
+        plan.finished("a", failed: false, users: 450, at: .at(11), random: 0.5)
+        #expect(plan.entries["a"]?.expectedUsers == 450, "a finished listing sets the next expected size")
+        #expect(plan.startDue(at: .at(11)).isEmpty, "400 + 900 is still over 1,000")
+        plan.finished("b", failed: false, at: .at(12), random: 0.5)
+        #expect(Self.ids(plan.startDue(at: .at(12))) == ["c", "d"], "alone, c fits; d fits beside it")
+        plan.finished("c", failed: false, users: 5_000, at: .at(13), random: 0.5)
+        plan.finished("d", failed: false, at: .at(13), random: 0.5)
+        #expect(Self.ids(plan.startDue(at: .at(700))) == ["a", "b"])
+        plan.finished("a", failed: false, at: .at(701), random: 0.5)
+        plan.finished("b", failed: false, at: .at(701), random: 0.5)
+        #expect(Self.ids(plan.startDue(at: .at(702))) == ["c"], "a directory over the cap still runs, alone")
+        #expect(plan.startDue(at: .at(800)).isEmpty, "nothing beside it")
+    }
+
+    @Test func aDirectoryPickedUpIsDueWhenTheSharedScheduleSays() {
+        var plan = Plan(interval: .seconds(600), concurrency: 4, now: .at(0))
+        _ = plan.startListingIfDue(at: .at(0))
+        let shared: [String: (claimableIn: Duration, expectedUsers: Int?)] = ["a": (.seconds(300), nil), "b": (.zero, 10)]
+        let changes = plan.listingSucceeded(listed: ["a", "b", "c"].map { Self.directory($0) }, known: [], shared: shared, at: .at(5))
+        #expect(Self.ids(changes.pickedUp) == ["a", "b", "c"])
+        #expect(plan.entries["a"]?.nextDue == .at(305), "another replica listed it: due when the shared schedule says")
+        #expect(Self.ids(plan.due(at: .at(5))) == ["b", "c"], "no row (c) or due now (b): at once")
+    }
+
+    @Test func aDeferredDirectoryWaitsWithoutAFailureAndFreesItsLane() {
+        var plan = Self.listed(["a", "b"], concurrency: 1)
+        #expect(Self.ids(plan.startDue(at: .at(1))) == ["a"])
+        plan.deferred("a", claimableIn: .seconds(200), expectedUsers: 50, at: .at(2))
+        #expect(plan.running == 0 && plan.failing == 0)
+        #expect(plan.entries["a"]?.nextDue == .at(202) && plan.entries["a"]?.expectedUsers == 50)
+        #expect(Self.ids(plan.startDue(at: .at(2))) == ["b"], "the lane went to the next due directory")
+        #expect(plan.runningIDs == ["b"])
+    }
+
+    @Test func aReplicaWithAShareOfTheKeyUsesFewerLanes() {
+        var plan = Self.listed(["a", "b", "c", "d"], concurrency: 3)
+        plan.shareLanes = 2
+        #expect(plan.lanes == 2)
+        #expect(Self.ids(plan.startDue(at: .at(1))) == ["a", "b"])
+        plan.shareLanes = nil
+        #expect(Self.ids(plan.startDue(at: .at(1))) == ["c"], "alone again: every lane")
+        plan.shareLanes = 10
+        #expect(plan.lanes == 3, "never more than sync.concurrency")
+    }
 }

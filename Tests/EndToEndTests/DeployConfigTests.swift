@@ -19,6 +19,8 @@ import WorkOS
         #expect(settings.safety == defaults.safety)
         #expect(settings.listen == defaults.listen)
         #expect(settings.maxListingAge == defaults.maxListingAge)
+        #expect(settings.maxUsersInMemory == defaults.maxUsersInMemory)
+        #expect(settings.claimTTL == defaults.claimTTL)
         #expect(settings.purgeCoolingOff == defaults.purgeCoolingOff)
         #expect(settings.connectTimeout == defaults.connectTimeout)
         #expect(settings.requestTimeout == defaults.requestTimeout)

@@ -42,6 +42,15 @@ import WorkOSSimulator
             WHERE d.workos_id = \(mover.id)
             """) == 0)
 
+        // The shared schedule of replicas, as the daemon's role: claims, heartbeats, leaving (its one other DELETE).
+        let store = harness.runtime.store
+        _ = try await store.schedule(of: [harness.directoryID])
+        #expect(try await store.claim(harness.directoryID, replica: "r1", ttl: .seconds(30)) == .claimed)
+        #expect(try await store.heartbeat(replica: "r1", host: "h", pid: 1, running: [harness.directoryID], ttl: .seconds(30)) == 1)
+        try await store.release(harness.directoryID, replica: "r1", nextDueIn: .seconds(600), users: 5)
+        try await store.capNextDue(within: .seconds(60))
+        try await store.leave(replica: "r1")
+        await expectRefused(daemon, "DELETE FROM workos_dsync.directory_schedule")
         await expectRefused(daemon, "INSERT INTO workos_dsync.role_mappings (directory_id, group_name, role) VALUES ('d', 'g', 'owner')")
         await expectRefused(daemon, "UPDATE workos_dsync.role_mappings SET role = 'owner'")
         await expectRefused(daemon, "DELETE FROM workos_dsync.users")

@@ -24,6 +24,34 @@ import WorkOSModel
         #expect(settings.safety == SafetyPolicy())
     }
 
+    @Test func fleetDefaultsFollowTheBudgetAndTheInterval() throws {
+        let defaults = try Settings.load(path: nil, environment: [:])
+        #expect(defaults.concurrency == 32, "ceil(1.25 × 100 / 4): enough lanes to spend the key's budget")
+        #expect(defaults.maxUsersInMemory == 200_000)
+        #expect(defaults.claimTTL == .seconds(30))
+        #expect(defaults.maxListingAge == .seconds(7_200), "hybrid: twice the 1h interval")
+        #expect(Settings.lanesForBudget(requestsPerSecond: 10, directoryUsersPerSecond: 4) == 4)
+        #expect(Settings.lanesForBudget(requestsPerSecond: 10_000, directoryUsersPerSecond: 4) == 64)
+
+        let path = try write("""
+            workos:
+              requests_per_second: 20
+            sync:
+              mode: full
+              max_users_in_memory: 50000
+              claim_ttl: 10s
+            """)
+        let settings = try Settings.load(path: path, environment: [:])
+        #expect(settings.concurrency == 7, "ceil(1.25 × 20 / 4)")
+        #expect(settings.maxUsersInMemory == 50_000)
+        #expect(settings.claimTTL == .seconds(10))
+        #expect(settings.maxListingAge == .seconds(1_800), "full: 10m interval, at least 30m")
+        var explicit = settings
+        explicit.maxListingAge = .seconds(60)
+        explicit.concurrency = 3
+        #expect(explicit.maxListingAge == .seconds(60) && explicit.concurrency == 3)
+    }
+
     @Test func fileSettingsAreReadAndEnvironmentWins() throws {
         let keyFile = try write("sk_from_file\n")
         let path = try write("""
@@ -324,5 +352,9 @@ import WorkOSModel
             error(environment: [:], overrides: [SettingOverride(source: "--log-level", key: "log.level", value: "loud")]))
         #expect(flag.key == "--log-level (log.level)")
         #expect(flag.problem.contains("must be one of"))
+        // The build's and the tests' own variables are not settings: a daemon started by scripts/test inherits them.
+        for name in ["WORKOS_DSYNC_COMMIT", "WORKOS_DSYNC_BINARY"] {
+            #expect(error(environment: [name: "1a2b3c4"]) == nil, "\(name) is refused")
+        }
     }
 }

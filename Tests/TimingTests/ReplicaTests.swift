@@ -15,11 +15,11 @@ import WorkOSSimulator
         let process = Process()
         let log: URL
 
-        init(binary: URL, harness: DaemonHarness, config: String, name: String) throws {
+        init(binary: URL, harness: DaemonHarness, config: String, name: String, interval: String = "1s") throws {
             log = FileManager.default.temporaryDirectory.appendingPathComponent("replica-\(name)-\(UUID().uuidString.prefix(6)).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = binary
-            process.arguments = ["run", "--config", config, "--interval", "1s", "--listen", "127.0.0.1:0"]
+            process.arguments = ["run", "--config", config, "--interval", interval, "--listen", "127.0.0.1:0"]
             var environment = ProcessInfo.processInfo.environment
             environment["WORKOS_API_KEY"] = harness.simulator.apiKey
             environment["WORKOS_BASE_URL"] = harness.settings.baseURL

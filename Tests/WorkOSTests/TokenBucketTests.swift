@@ -49,4 +49,23 @@ import WorkOS
         // 20 dispatches at 10/s can't finish before 1.9 s of (virtual) time.
         #expect(clock.now() >= .milliseconds(1900))
     }
+
+    @Test func aNewRateAppliesFromNowOn() {
+        var state = TokenBucket.State(rate: 4, burst: 1)
+        #expect(state.take(now: .zero) == nil)
+        // A replica's share halves at 100 ms: 0.4 token refilled at the old rate, the other 0.6 at 2 per second.
+        state.setRate(2, now: .milliseconds(100))
+        #expect(state.rate == 2)
+        #expect(state.take(now: .milliseconds(100)) == .milliseconds(300))
+        #expect(state.take(now: .milliseconds(400)) == nil)
+    }
+
+    @Test func aListingsEstimateComesFromItsLastCompleteListing() {
+        let halfway = ListingProgress(directoryID: "d", pages: 50, users: 5_000, elapsed: .seconds(20), expectedPages: 100)
+        #expect(halfway.estimatedRemaining == .seconds(20))
+        let unknown = ListingProgress(directoryID: "d", pages: 50, users: 5_000, elapsed: .seconds(20), expectedPages: nil)
+        #expect(unknown.estimatedRemaining == nil)
+        let beyond = ListingProgress(directoryID: "d", pages: 120, users: 5_000, elapsed: .seconds(20), expectedPages: 100)
+        #expect(beyond.estimatedRemaining == .zero)
+    }
 }
