@@ -135,7 +135,7 @@ import WorkOSModel
 }
 
 @Suite struct RolesTests {
-    /// sql/roles.sql gives the reader SELECT and can_sign_in only, and the daemon DML but no DDL.
+    /// sql/roles.sql gives the reader SELECT, can_sign_in and login_check only, and the daemon DML but no DDL.
     @Test func rolesAreLeastPrivilege() async throws {
         let (_, connection) = try await freshDatabase("roles")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -145,6 +145,9 @@ import WorkOSModel
         try await connection.execute(PostgresQuery(unsafeSQL: "SET ROLE workos_dsync_reader"))
         #expect(try await connection.query("SELECT count(*) AS n FROM workos_dsync.users")[0].decode(Int.self, "n") == 0)
         #expect(try await connection.query("SELECT workos_dsync.can_sign_in(gen_random_uuid(), 'org') AS ok")[0].decode(Bool.self, "ok") == false)
+        // The login helper an application calls with what SSO returned (migration 0009): the reader may call it.
+        #expect(try await connection.query(
+            "SELECT allowed FROM workos_dsync.login_check('org', 'idp_1', 'nobody@example.com')")[0].decode(Bool.self, "allowed") == false)
         let readerWrite = await thrownError { _ = try await insertUser(connection, email: "r@example.com") }
         #expect((readerWrite as? PostgresError)?.sqlState == "42501")
         try await connection.execute(PostgresQuery(unsafeSQL: "RESET ROLE; SET ROLE workos_dsync_daemon"))
