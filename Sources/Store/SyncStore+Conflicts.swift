@@ -163,12 +163,4 @@ extension SyncStore {
                     + "tenants stay apart: pass --across-organizations if this really is the same person")
         }
     }
-
-    /// Open link conflicts: how many, and the age of the oldest (metric, alert).
-    public func openConflictCount() async throws -> (count: Int, oldest: Date?) {
-        let row = try await connection.query("""
-            SELECT count(*) AS open, min(created_at) AS oldest FROM workos_dsync.link_conflicts WHERE resolved_at IS NULL
-            """)[0]
-        return (try row.decode(Int.self, "open"), try row.decode(Date?.self, "oldest"))
-    }
 }

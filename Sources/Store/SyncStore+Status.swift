@@ -22,8 +22,6 @@ public struct DirectoryStatus: Sendable, Hashable {
     }
     /// Ids and sizes of plans waiting for `approve`.
     public var heldPlans: [HeldPlanSummary]
-    /// Accounts of this directory waiting in `link_conflicts` (`resolved_at` null).
-    public var openConflicts: Int
 }
 
 /// A held plan as `status` lists it.
@@ -40,8 +38,6 @@ extension SyncStore {
             SELECT d.id, d.name, d.state, d.removed_at, d.last_complete_sync_at,
                    (SELECT count(*) FROM workos_dsync.directory_users u WHERE u.directory_id = d.id AND u.status = 'active') AS active,
                    (SELECT count(*) FROM workos_dsync.directory_users u WHERE u.directory_id = d.id AND u.status = 'disabled') AS disabled,
-                   (SELECT count(*) FROM workos_dsync.link_conflicts c JOIN workos_dsync.directory_users u ON u.id = c.directory_user_id
-                    WHERE u.directory_id = d.id AND c.resolved_at IS NULL) AS conflicts,
                    r.id AS run_id, r.outcome, r.started_at, r.error, r.counts::text AS counts
             FROM workos_dsync.directories d
             LEFT JOIN LATERAL (SELECT * FROM workos_dsync.sync_runs s WHERE s.directory_id = d.id ORDER BY s.id DESC LIMIT 1) r ON true
@@ -66,8 +62,7 @@ extension SyncStore {
                 activeAccounts: try row.decode(Int.self, "active"), disabledAccounts: try row.decode(Int.self, "disabled"),
                 lastRunID: try row.decode(Int64?.self, "run_id"), lastOutcome: try row.decode(String?.self, "outcome"),
                 lastRunAt: try row.decode(Date?.self, "started_at"), lastError: try row.decode(String?.self, "error"),
-                lastCounts: try row.decode(String?.self, "counts"), heldPlans: held[id] ?? [],
-                openConflicts: try row.decode(Int.self, "conflicts"))
+                lastCounts: try row.decode(String?.self, "counts"), heldPlans: held[id] ?? [])
         }
     }
 

@@ -75,6 +75,9 @@ struct StatusReport {
 
     var heldPlanCount: Int { statuses.reduce(0) { $0 + $1.heldPlans.count } }
 
+    /// Accounts of the directory waiting in `link_conflicts`.
+    func openConflicts(_ directoryID: String) -> Int { conflicts.lazy.filter { $0.directoryID == directoryID }.count }
+
     /// 4 when a listing is stale, else 3 when a held plan waits, else 0.
     var exitStatus: ExitStatus {
         if !staleDirectoryIDs.isEmpty { return .fetchFailed }
@@ -100,7 +103,7 @@ struct StatusReport {
             return [
                 status.id + (status.name.isEmpty ? "" : " (\(status.name))"), state, "\(status.activeAccounts)", "\(status.disabledAccounts)",
                 status.lastRunID.map { "\($0), \(age(status.lastRunAt))" } ?? "none", status.lastOutcome ?? "-", listing,
-                "\(status.heldPlans.reduce(0) { $0 + $1.accounts })", "\(status.openConflicts)",
+                "\(status.heldPlans.reduce(0) { $0 + $1.accounts })", "\(openConflicts(status.id))",
                 status.lastUnexplainedDisappearances.map { "\($0)" } ?? "-",
             ]
         }
@@ -119,7 +122,7 @@ struct StatusReport {
             }
             if let oldest = conflicts.first(where: { $0.directoryID == status.id }) {
                 lines.append(
-                    "\(status.id): \(status.openConflicts) accounts wait in link_conflicts for an admin (oldest \(age(oldest.createdAt))): "
+                    "\(status.id): \(openConflicts(status.id)) accounts wait in link_conflicts for an admin (oldest \(age(oldest.createdAt))): "
                         + "`workos-dsync conflicts list --directory \(status.id)`")
             }
         }
@@ -160,7 +163,7 @@ struct StatusReport {
                 "last_complete_listing_age_seconds": optional(status.lastCompleteSyncAt.map { Int(max(0, now.timeIntervalSince($0))) }),
                 "stale": staleDirectoryIDs.contains(status.id),
                 "held_plans": status.heldPlans.map { ["id": $0.id, "accounts": $0.accounts, "created_at": Timestamp.format($0.createdAt)] as [String: Any] },
-                "open_conflicts": status.openConflicts,
+                "open_conflicts": openConflicts(status.id),
                 "unexplained_disappearances": optional(status.lastUnexplainedDisappearances),
             ]
         }
