@@ -120,7 +120,7 @@ extension Harness {
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try startProcess(process)
         return process
     }
 }

@@ -25,7 +25,7 @@ import WorkOSSimulator
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try startProcess(process)
         return process
     }
 

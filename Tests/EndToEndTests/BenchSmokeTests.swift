@@ -27,7 +27,7 @@ import Testing
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try startProcess(process)
         process.waitUntilExit()
         let errors = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
         try #require(process.terminationStatus == 0, "dsync-bench failed:\n\(errors.suffix(4_000))")

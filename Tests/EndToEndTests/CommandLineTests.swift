@@ -45,7 +45,7 @@ import WorkOSSimulator
         process.environment = environment
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try startProcess(process)
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -208,7 +208,7 @@ import WorkOSSimulator
             let output = Pipe(), errors = Pipe()
             process.standardOutput = output
             process.standardError = errors
-            try process.run()
+            try startProcess(process)
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // The ready line is one write: the first bytes end with its newline.
             var ready = Data()

@@ -87,7 +87,7 @@ import Testing
         }
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try startProcess(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         func lines() -> [String] { received.withLock { $0 }.split(separator: "\n").map(String.init) }
         let deadline = ContinuousClock.now + .seconds(60)

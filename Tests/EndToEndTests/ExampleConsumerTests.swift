@@ -25,7 +25,7 @@ import WorkOSSimulator
         let process = try consumer(harness, fallback: fallback, ["--once"])
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try startProcess(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
@@ -68,7 +68,7 @@ import WorkOSSimulator
         // Following the feed: a NOTIFY wakes it long before its 300 s poll.
         let follower = try consumer(harness, fallback: fallback, ["--poll-seconds", "300"])
         follower.standardOutput = FileHandle.nullDevice
-        try follower.run()
+        try startProcess(follower)
         defer { if follower.isRunning { kill(follower.processIdentifier, SIGKILL) } }
         try await Task.sleep(for: .milliseconds(500))  // its first catch-up and LISTEN
         harness.simulator.deleteUser(firstLeaver.id)

@@ -92,7 +92,7 @@ import WorkOSSimulator
             process.environment = environment
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = process.standardOutput
-            try process.run()
+            try startProcess(process)
             return process
         }
 

@@ -23,7 +23,7 @@ import Testing
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try process.run()
+        try startProcess(process)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         func logText() -> String { String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self) }
         // Once the simulator is up (the server started before it), mid-run.

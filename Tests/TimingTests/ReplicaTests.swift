@@ -29,7 +29,7 @@ import WorkOSSimulator
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: log)
-            try process.run()
+            try startProcess(process)
         }
 
         /// `run.id`s of the runs this replica wrote (from its logfmt lines).

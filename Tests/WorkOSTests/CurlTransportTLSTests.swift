@@ -32,7 +32,7 @@ extension LoopbackSimulatorTests {
             server.standardOutput = FileHandle.nullDevice
             server.standardError = FileHandle.nullDevice
             server.standardInput = FileHandle.nullDevice
-            try server.run()
+            try startProcess(server)
             defer {
                 // s_server ignores SIGTERM while serving: end it for sure.
                 kill(server.processIdentifier, SIGKILL)
@@ -70,7 +70,7 @@ extension LoopbackSimulatorTests {
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try startProcess(process)
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
         }
