@@ -4,16 +4,19 @@ import Synchronization
 ///
 /// ``acquire()`` takes a token if one is there, otherwise sleeps until one
 /// will be and checks again. Tokens refill at `rate` per second up to
-/// `burst` (1 by default: requests at least `1/rate` apart, measured from
-/// the actual dispatch, so a late wake-up never squeezes the next request
-/// closer — which a server's sliding window would count against us).
+/// `burst`. With a burst of 1 (the default) requests are at least `1/rate`
+/// apart, measured from the actual dispatch, so a late wake-up never
+/// squeezes the next request closer — which a short server window (WorkOS's
+/// one second per directory) would count against us. A larger burst lets a
+/// late wake-up use the tokens that came while it slept instead of losing
+/// them: in any span of `T` seconds at most `burst + rate × T` go out.
 /// ``pause(for:)`` holds everyone back after a 429. Waiters are not queued
 /// in order; with the few callers per bucket that the client has, that is fine.
 public final class TokenBucket: Sendable {
     /// The bucket's arithmetic, separate from any clock so it can be tested as a value.
     public struct State: Sendable, Hashable {
         public private(set) var rate: Double
-        public let burst: Double
+        public private(set) var burst: Double
         /// Tokens available at `updated`.
         public private(set) var tokens: Double
         public private(set) var updated: Duration
@@ -44,14 +47,19 @@ public final class TokenBucket: Sendable {
             return Self.duration((1 - tokens) / rate)
         }
 
-        /// Refills at the old rate up to `now`, then at `newRate` (a replica's share of a budget changed).
-        public mutating func setRate(_ newRate: Double, now: Duration) {
+        /// Refills at the old rate up to `now`, then at `newRate` up to `newBurst`
+        /// (unchanged when nil): a replica's share of a budget changed.
+        public mutating func setRate(_ newRate: Double, burst newBurst: Double? = nil, now: Duration) {
             precondition(newRate > 0, "rate must be positive")
             if now > updated {
                 tokens = min(burst, tokens + Self.seconds(now - updated) * rate)
                 updated = now
             }
             rate = newRate
+            if let newBurst {
+                burst = max(1, newBurst)
+                tokens = min(tokens, burst)
+            }
         }
 
         /// Hands out no token before `until` (a server said to wait).
@@ -96,9 +104,9 @@ public final class TokenBucket: Sendable {
     /// The rate in force, tokens per second.
     public var rate: Double { state.withLock { $0.rate } }
 
-    /// Changes the rate from now on.
-    public func setRate(_ rate: Double) {
+    /// Changes the rate (and the burst, when given) from now on.
+    public func setRate(_ rate: Double, burst: Double? = nil) {
         let now = clock.now()
-        state.withLock { $0.setRate(rate, now: now) }
+        state.withLock { $0.setRate(rate, burst: burst, now: now) }
     }
 }

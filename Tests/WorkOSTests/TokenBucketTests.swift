@@ -60,6 +60,49 @@ import WorkOS
         #expect(state.take(now: .milliseconds(400)) == nil)
     }
 
+    @Test func aNewBurstCapsTheTokensAtHand() {
+        var state = TokenBucket.State(rate: 100, burst: 30)
+        // A replica joins: a third of the rate and of the burst from 1 s on; the 30 tokens at hand shrink to 10.
+        state.setRate(33, burst: 10, now: .seconds(1))
+        #expect(state.burst == 10)
+        let grants = (0..<11).map { _ in state.take(now: .seconds(1)) }
+        #expect(grants.prefix(10).allSatisfy { $0 == nil })
+        #expect(grants.last! != nil)
+    }
+
+    /// The key's window is 60 s (6,000 requests): a saturated key paced as the
+    /// client paces it stays under 6,000 in every 60 s even though each
+    /// wake-up comes 0–3 ms late, and those late wake-ups cost almost nothing.
+    @Test func aSaturatedKeyStaysUnderWorkOSsMinuteWindowAndLosesNothingToLateWakeUps() throws {
+        let pacing = try #require(WorkOSClient.keyPacing(requestsPerSecond: 100, share: 1))
+        func dispatches(burst: Double) -> [Duration] {
+            var state = TokenBucket.State(rate: pacing.rate, burst: burst)
+            var now = Duration.zero
+            var sent: [Duration] = []
+            var lateness = 0
+            while now < .seconds(180) {
+                if let wait = state.take(now: now) {
+                    lateness = (lateness + 7) % 31  // 0–3 ms, in a fixed pattern
+                    now += wait + .microseconds(lateness * 100)
+                } else {
+                    sent.append(now)
+                }
+            }
+            return sent
+        }
+        let sent = dispatches(burst: pacing.burst)
+        var mostInAMinute = 0
+        var first = 0
+        for (index, time) in sent.enumerated() {
+            while sent[first] + .seconds(60) <= time { first += 1 }
+            mostInAMinute = max(mostInAMinute, index - first + 1)
+        }
+        #expect(mostInAMinute <= 5_970, "\(mostInAMinute) requests within 60 s")
+        #expect(Double(sent.count) / 180 >= 0.985 * 100, "\(sent.count) requests in 180 s")
+        // The old shape (a burst of 1) lost each late wake-up's time for good.
+        #expect(Double(dispatches(burst: 1).count) / 180 < 0.9 * 100)
+    }
+
     @Test func aListingsEstimateComesFromItsLastCompleteListing() {
         let halfway = ListingProgress(directoryID: "d", pages: 50, users: 5_000, elapsed: .seconds(20), expectedPages: 100)
         #expect(halfway.estimatedRemaining == .seconds(20))
