@@ -20,14 +20,6 @@ public final class DaemonApp: Sendable {
         public var configPath: String?
         /// The environment settings and systemd variables are read from.
         public var environment: [String: String]
-        /// `--interval`: overrides `sync.interval`, also across reloads.
-        public var interval: Duration?
-        /// `--listen`: overrides `http.listen`.
-        public var listen: String?
-        /// `--mode`: overrides `sync.mode`.
-        public var mode: SyncMode?
-        /// `--events-interval`: overrides `events.interval`, also across reloads.
-        public var eventsInterval: Duration?
         /// Trap SIGTERM/SIGINT (graceful shutdown) and SIGHUP (reload). Default true; in-process tests turn it off.
         public var trapSignals: Bool
         /// Loop timing.
@@ -36,24 +28,19 @@ public final class DaemonApp: Sendable {
         public var tuneClient: @Sendable (inout WorkOSClient.Configuration) -> Void
         /// The level control a reload changes (the bootstrapped handlers'); nil: none.
         public var levelControl: LogLevelControl?
-        /// Settings given as flags (`--log-level`): they win over the file and the environment, also across reloads.
+        /// Settings given as flags (`--log-level`, `run --interval`, `--listen`, `--mode`, `--events-interval`):
+        /// they win over the file and the environment, also across reloads.
         public var overrides: [SettingOverride]
 
         public init(
             configPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-            interval: Duration? = nil, listen: String? = nil, trapSignals: Bool = true,
-            scheduler: Scheduler.Configuration = Scheduler.Configuration(),
+            trapSignals: Bool = true, scheduler: Scheduler.Configuration = Scheduler.Configuration(),
             tuneClient: @escaping @Sendable (inout WorkOSClient.Configuration) -> Void = { _ in },
-            levelControl: LogLevelControl? = nil, mode: SyncMode? = nil, eventsInterval: Duration? = nil,
-            overrides: [SettingOverride] = []
+            levelControl: LogLevelControl? = nil, overrides: [SettingOverride] = []
         ) {
             self.overrides = overrides
-            self.mode = mode
-            self.eventsInterval = eventsInterval
             self.configPath = configPath
             self.environment = environment
-            self.interval = interval
-            self.listen = listen
             self.trapSignals = trapSignals
             self.scheduler = scheduler
             self.tuneClient = tuneClient
@@ -114,9 +101,8 @@ public final class DaemonApp: Sendable {
     /// Checks the database (reachable, migrations current), binds the
     /// listener and builds the services. Throws ``StartError`` or `SettingsError`
     /// (also when the listen address cannot be bound: restarting would not help).
-    public static func build(settings loaded: Settings, options: Options, logger: Logger) async throws -> DaemonApp {
-        let settings = apply(options, to: loaded)
-        let listenKey = options.listen == nil ? "http.listen" : "--listen"
+    public static func build(settings: Settings, options: Options, logger: Logger) async throws -> DaemonApp {
+        let listenKey = options.overrides.last { $0.key == "http.listen" }?.source ?? "http.listen"
         let listen = try ListenAddress(settings.listen, key: listenKey)
         let registry = PrometheusCollectorRegistry()
         let factory = DocumentedPrometheusFactory(
@@ -240,7 +226,7 @@ public final class DaemonApp: Sendable {
     public func reload() -> Bool {
         let loaded: Settings
         do {
-            loaded = Self.apply(options, to: try Settings.load(path: options.configPath, environment: options.environment, overrides: options.overrides))
+            loaded = try Settings.load(path: options.configPath, environment: options.environment, overrides: options.overrides)
         } catch {
             logger.error("config reload failed; keeping the old settings", metadata: ["error": "\(error.description)"])
             return false
@@ -290,14 +276,5 @@ public final class DaemonApp: Sendable {
             logger.warning("config changes that take effect only after a restart", metadata: ["settings": "\(needsRestart.joined(separator: ", "))"])
         }
         return true
-    }
-
-    static func apply(_ options: Options, to settings: Settings) -> Settings {
-        var settings = settings
-        if let interval = options.interval { settings.interval = interval }
-        if let listen = options.listen { settings.listen = listen }
-        if let mode = options.mode { settings.mode = mode }
-        if let eventsInterval = options.eventsInterval { settings.eventsInterval = eventsInterval }
-        return settings
     }
 }

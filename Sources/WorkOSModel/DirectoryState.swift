@@ -2,7 +2,7 @@
 ///
 /// Only `linked` is healthy. Values WorkOS adds later are kept as `unknown`
 /// and treated as unhealthy, so an unexpected state never disables anyone.
-public enum DirectoryState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum DirectoryState: OpenWireValue {
     case linked
     case unlinked
     case validating
@@ -35,22 +35,11 @@ public enum DirectoryState: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// Only a linked directory's listing may be used to disable accounts.
     public var isHealthy: Bool { self == .linked }
-
-    public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// The state of a directory user. `suspended` is the legacy spelling of
 /// `inactive`; unknown values are kept and count as not active.
-public enum DirectoryUserState: Sendable, Hashable, Codable, CustomStringConvertible {
+public enum DirectoryUserState: OpenWireValue {
     case active
     case inactive
     case suspended
@@ -77,7 +66,16 @@ public enum DirectoryUserState: Sendable, Hashable, Codable, CustomStringConvert
 
     /// Only `active` grants access; everything else deprovisions.
     public var isActive: Bool { self == .active }
+}
 
+/// A WorkOS enum that keeps values it does not know (`unknown(String)`)
+/// instead of failing to decode: it is coded as its wire string and printed as it.
+public protocol OpenWireValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    init(rawValue: String)
+    var rawValue: String { get }
+}
+
+extension OpenWireValue {
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws {

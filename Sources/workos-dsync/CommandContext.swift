@@ -24,10 +24,12 @@ struct ConfigOptions: ParsableArguments {
         logLevel.map { [SettingOverride(source: "--log-level", key: "log.level", value: $0)] } ?? []
     }
 
-    /// Loads the settings, printing the named setting and exiting 6 when one is wrong.
-    func loadSettings() throws -> Settings {
+    /// Loads the settings (with `overrides`: these options' and a command's own flags),
+    /// printing the named setting and exiting 6 when one is wrong.
+    func loadSettings(overrides: [SettingOverride]? = nil) throws -> Settings {
         do {
-            return try Settings.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
+            return try Settings.load(
+                path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides ?? self.overrides)
         } catch {
             printError(error.description)
             throw ExitStatus.configuration.exitCode

@@ -29,25 +29,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "In hybrid mode, poll the WorkOS events this often once caught up (overrides events.interval), e.g. 5s.")
     var eventsInterval: String?
 
-    func validate() throws {
-        if let interval, DurationText.parse(interval).map({ $0 > .zero }) != true {
-            throw ValidationError("--interval must be a duration like 90s, 10m or 1h, at most 3650d")
-        }
-        if let mode, SyncMode(rawValue: mode) == nil {
-            throw ValidationError("--mode must be hybrid or full")
-        }
-        if let eventsInterval, DurationText.parse(eventsInterval).map({ $0 > .zero }) != true {
-            throw ValidationError("--events-interval must be a duration like 1s, 5s or 1m")
+    /// `--log-level` and this command's own flags, as settings: parsed and checked like the file's keys
+    /// (a wrong value exits 6 naming the flag), and applied again on every reload.
+    var overrides: [SettingOverride] {
+        let flags: [(source: String, key: String, value: String?)] = [
+            ("--interval", "sync.interval", interval), ("--listen", "http.listen", listen),
+            ("--mode", "sync.mode", mode), ("--events-interval", "events.interval", eventsInterval),
+        ]
+        return options.overrides + flags.compactMap { flag in
+            flag.value.map { SettingOverride(source: flag.source, key: flag.key, value: $0) }
         }
     }
 
     func run() async throws {
-        let settings = try options.loadSettings()
+        let settings = try options.loadSettings(overrides: overrides)
         let logger = LogSetup.bootstrap(settings: settings, label: "workos-dsync.run")
         let daemonOptions = DaemonApp.Options(
-            configPath: options.config, interval: interval.flatMap(DurationText.parse), listen: listen,
-            levelControl: LogSetup.levelControl, mode: mode.flatMap(SyncMode.init(rawValue:)),
-            eventsInterval: eventsInterval.flatMap(DurationText.parse), overrides: options.overrides)
+            configPath: options.config, levelControl: LogSetup.levelControl, overrides: overrides)
         let app: DaemonApp
         do {
             app = try await DaemonApp.build(settings: settings, options: daemonOptions, logger: logger)

@@ -163,6 +163,21 @@ import WorkOSSimulator
         }
     }
 
+    /// `run`'s own flags are settings given on the command line: checked by the same parser as the file's
+    /// keys, so a wrong value exits 6 naming the flag and its key, before anything connects.
+    @Test func runsFlagsAreCheckedLikeTheSettingsTheyOverride() throws {
+        let cases: [(flag: String, value: String, key: String)] = [
+            ("--interval", "0s", "sync.interval"), ("--interval", "soon", "sync.interval"),
+            ("--events-interval", "5 parsecs", "events.interval"), ("--mode", "fast", "sync.mode"),
+            ("--listen", "not an address", "http.listen"),
+        ]
+        for (flag, value, key) in cases {
+            let result = try run(["run", flag, value], environment: ["WORKOS_API_KEY": "sk_test_unused"])
+            #expect(result.status == 6, "\(flag) \(value): \(result.errors)")
+            #expect(result.errors.contains("configuration error: \(flag) (\(key))"), "\(flag) \(value): \(result.errors)")
+        }
+    }
+
     @Test func migrateAndPurgeReadTheOwnersConnectionFromANamedVariableNeverFromArguments() async throws {
         let harness = try await Harness.start(users: 4, groups: 1)
         let owner = ["OWNER_URL": harness.databaseURL]
