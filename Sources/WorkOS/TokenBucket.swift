@@ -33,6 +33,13 @@ public final class TokenBucket: Sendable {
 
         /// Takes a token at `now` and returns nil, or returns how long to wait before asking again.
         public mutating func take(now: Duration) -> Duration? {
+            if let wait = waitForToken(now: now) { return wait }
+            tokens -= 1
+            return nil
+        }
+
+        /// nil when a token is there at `now` (left in the bucket), else how long until one will be.
+        public mutating func waitForToken(now: Duration) -> Duration? {
             if now > updated {
                 tokens = min(burst, tokens + Self.seconds(now - updated) * rate)
                 updated = now
@@ -40,11 +47,7 @@ public final class TokenBucket: Sendable {
             if now < pausedUntil {
                 return pausedUntil - now
             }
-            if tokens >= 1 {
-                tokens -= 1
-                return nil
-            }
-            return Self.duration((1 - tokens) / rate)
+            return tokens >= 1 ? nil : Self.duration((1 - tokens) / rate)
         }
 
         /// Refills at the old rate up to `now`, then at `newRate` up to `newBurst`
@@ -88,9 +91,14 @@ public final class TokenBucket: Sendable {
 
     /// Waits for a token. Throws `CancellationError` if cancelled while waiting.
     public func acquire() async throws {
-        while true {
-            let wait = state.withLock { $0.take(now: clock.now()) }
-            guard let wait else { return }
+        while let wait = state.withLock({ $0.take(now: clock.now()) }) {
+            try await clock.sleep(for: wait)
+        }
+    }
+
+    /// Waits until a token is there, without taking it.
+    public func waitForToken() async throws {
+        while let wait = state.withLock({ $0.waitForToken(now: clock.now()) }) {
             try await clock.sleep(for: wait)
         }
     }

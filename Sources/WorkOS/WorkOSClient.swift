@@ -1,7 +1,6 @@
 public import Foundation
 public import Logging
 public import Metrics
-import Synchronization
 public import WorkOSModel
 
 /// The WorkOS Directory Sync API client.
@@ -122,8 +121,7 @@ public final class WorkOSClient: Sendable {
     let clock: any WorkOSClock
     let random: @Sendable () -> Double
     let metrics: WorkOSMetrics
-    private let keyBucket: TokenBucket?
-    private let directoryBuckets = Mutex<[String: TokenBucket]>([:])
+    private let pacer: RequestPacer
     let progress = ListingProgressBoard()
 
     /// - Parameters:
@@ -149,9 +147,9 @@ public final class WorkOSClient: Sendable {
                     caFile: configuration.caFile, connectTimeout: configuration.connectTimeout,
                     requestTimeout: configuration.requestTimeout, maxBodyBytes: configuration.maxBodyBytes,
                     threads: configuration.transportThreads))
-        self.keyBucket = Self.keyPacing(requestsPerSecond: configuration.requestsPerSecond, share: 1).map {
-            TokenBucket(rate: $0.rate, burst: $0.burst, clock: clock)
-        }
+        self.pacer = RequestPacer(
+            requestsPerSecond: configuration.requestsPerSecond,
+            directoryUsersPerSecond: configuration.directoryUsersPerSecond, clock: clock)
     }
 
     // MARK: - Directories
@@ -290,7 +288,7 @@ public final class WorkOSClient: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
-            try await pace(call)
+            try await pacer.pace(directoryID: Self.directoryPaced(call))
             let failure: WorkOSError
             var retryAfter: Duration? = nil
             let sent = clock.now()
@@ -346,7 +344,7 @@ public final class WorkOSClient: Sendable {
             let delay = policy.delay(attempt: attempt, retryAfter: retryAfter, random: random())
             if failure.status == 429 {
                 // Hold back every caller of this budget (the directory's, else the key's), not just this one.
-                (bucket(for: call) ?? keyBucket)?.pause(for: delay)
+                pacer.pause(directoryID: Self.directoryPaced(call), for: delay)
             }
             metrics.retry(endpoint)
             logger.notice(
@@ -362,10 +360,7 @@ public final class WorkOSClient: Sendable {
     /// Paces this client at `share` (0 < share ≤ 1) of ``Configuration/requestsPerSecond``:
     /// replicas sharing one API key each take their part. No effect without key pacing.
     public func setKeyShare(_ share: Double) {
-        guard let keyBucket, share.isFinite, share > 0,
-            let pacing = Self.keyPacing(requestsPerSecond: configuration.requestsPerSecond, share: min(share, 1))
-        else { return }
-        keyBucket.setRate(pacing.rate, burst: pacing.burst)
+        pacer.setKeyShare(share)
     }
 
     /// The key bucket's rate and burst for `share` of `requestsPerSecond`
@@ -380,29 +375,11 @@ public final class WorkOSClient: Sendable {
     public func listingsInProgress() -> [ListingProgress] { progress.snapshot(at: clock.now()) }
 
     /// The key's pacing in force, requests per second (nil: not paced).
-    public var keyRate: Double? { keyBucket?.rate }
+    public var keyRate: Double? { pacer.keyRate }
 
-    /// The key's token first, the directory's last: the directory's window is one second
-    /// (4 requests), the key's one minute, so the directory's spacing is the one that must
-    /// hold at dispatch. Taken the other way round, a request with its directory token then
-    /// waits for a key token among many directories' requests (the key's budget saturated,
-    /// as a fleet saturates it), and requests of one directory leave bunched: a 429.
-    private func pace(_ call: Call) async throws {
-        if let keyBucket { try await keyBucket.acquire() }
-        if let bucket = bucket(for: call) { try await bucket.acquire() }
-    }
-
-    /// The per-directory `/directory_users` bucket of a call, if it has one.
-    private func bucket(for call: Call) -> TokenBucket? {
-        guard call.endpoint == .listDirectoryUsers, let directoryID = call.directoryID else { return nil }
-        let rate = configuration.directoryUsersPerSecond
-        guard rate.isFinite, rate > 0 else { return nil }
-        return directoryBuckets.withLock { buckets in
-            if let bucket = buckets[directoryID] { return bucket }
-            let bucket = TokenBucket(rate: rate * Self.pacingHeadroom, clock: clock)
-            buckets[directoryID] = bucket
-            return bucket
-        }
+    /// The directory whose `/directory_users` limit a call counts against (nil: only the key's).
+    private static func directoryPaced(_ call: Call) -> String? {
+        call.endpoint == .listDirectoryUsers ? call.directoryID : nil
     }
 
     private func url(_ call: Call) -> URL {

@@ -34,4 +34,44 @@ import WorkOSSimulator
                      times.count, seconds, rate, rate / 4 * 100))
     }
 
+    /// A fleet saturates the key: ten directories, four listings each, at a key
+    /// budget that covers half of what they could send. A request holds its key
+    /// token only for as long as it takes to be let go (its directory's token is
+    /// already there), and each directory's requests still leave evenly spaced.
+    @Test func underASaturatedKeyNoRequestHoldsItsKeyTokenWhileItsDirectoryWaits() async throws {
+        let clock = SystemClock()
+        let pacer = RequestPacer(requestsPerSecond: 20, directoryUsersPerSecond: 4, clock: clock)
+        let directories = (0..<10).map { "directory_\($0)" }
+        let (held, sent) = try await withThrowingTaskGroup(of: (String, Duration, Duration).self) { group in
+            for directory in directories {
+                for _ in 0..<4 {
+                    group.addTask {
+                        let held = try await pacer.pace(directoryID: directory)
+                        return (directory, held, clock.now())
+                    }
+                }
+            }
+            // The key's own requests (the groups listings) queue with them.
+            for _ in 0..<10 {
+                group.addTask { ("the key", try await pacer.pace(directoryID: nil), clock.now()) }
+            }
+            var held: [Duration] = []
+            var sent: [String: [Duration]] = [:]
+            for try await (directory, heldFor, at) in group {
+                held.append(heldFor)
+                sent[directory, default: []].append(at)
+            }
+            return (held, sent)
+        }
+        #expect(held.count == 50)
+        // With the key's token taken first and the directory's after, the fourth listing of a directory held its key token ~0.8 s.
+        #expect(held.max()! < .milliseconds(50), "longest key token held: \(held.max()!)")
+        for directory in directories {
+            let times = sent[directory, default: []].sorted()
+            #expect(times.count == 4)
+            for (earlier, later) in zip(times, times.dropFirst()) {
+                #expect(later - earlier >= .milliseconds(250), "\(directory): \(later - earlier) apart")
+            }
+        }
+    }
 }

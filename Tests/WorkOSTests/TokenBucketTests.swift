@@ -16,6 +16,15 @@ import WorkOS
         #expect(state.take(now: .seconds(5)) == .milliseconds(250))
     }
 
+    @Test func waitingForATokenLeavesItInTheBucket() {
+        var state = TokenBucket.State(rate: 4, burst: 1)
+        #expect(state.waitForToken(now: .zero) == nil)
+        #expect(state.waitForToken(now: .zero) == nil)
+        #expect(state.take(now: .zero) == nil)
+        #expect(state.waitForToken(now: .milliseconds(100)) == .milliseconds(150))
+        #expect(state.take(now: .milliseconds(100)) == .milliseconds(150))
+    }
+
     @Test func burstAllowsThatManyAtOnce() {
         var state = TokenBucket.State(rate: 10, burst: 3)
         let grants = (0..<4).map { _ in state.take(now: .zero) }
