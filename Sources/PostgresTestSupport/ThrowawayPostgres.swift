@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+public import Glibc
 public import Logging
 import Store
 import Synchronization
@@ -179,7 +179,7 @@ public final class ThrowawayPostgres: Sendable {
     /// Adds "close every descriptor from 3 up" to `actions`: glibc's
     /// `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time
     /// because `<spawn.h>` declares it only under `_GNU_SOURCE`.
-    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws {
+    public static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws {
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
             throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later is needed)")

@@ -108,8 +108,8 @@ public struct Harness: Sendable {
 extension Harness {
     /// Starts `binary` (`workos-dsync`) with `arguments`, pointed at this harness's simulator
     /// and database through the environment; its output discarded.
-    public func launch(_ binary: URL, arguments: [String]) throws -> Process {
-        let process = Process()
+    public func launch(_ binary: URL, arguments: [String]) throws -> SpawnedProcess {
+        let process = SpawnedProcess()
         process.executableURL = binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -120,7 +120,7 @@ extension Harness {
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try startProcess(process)
+        try process.run()
         return process
     }
 }

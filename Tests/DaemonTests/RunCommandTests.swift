@@ -14,9 +14,9 @@ import WorkOSSimulator
 @Suite(.serialized) struct RunCommandTests {
     func start(
         _ binary: URL, arguments: [String], environment extra: [String: String], log: URL
-    ) throws -> Process {
+    ) throws -> SpawnedProcess {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -25,7 +25,7 @@ import WorkOSSimulator
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try startProcess(process)
+        try process.run()
         return process
     }
 

@@ -15,7 +15,7 @@ import Testing
             try? FileManager.default.removeItem(at: log)
         }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = bench
         process.arguments = [
             "--users", "1000", "--repeats", "1", "--throttled-users", "100", "--many-directories-users", "200",
@@ -27,7 +27,7 @@ import Testing
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try startProcess(process)
+        try process.run()
         process.waitUntilExit()
         let errors = String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self)
         try #require(process.terminationStatus == 0, "dsync-bench failed:\n\(errors.suffix(4_000))")

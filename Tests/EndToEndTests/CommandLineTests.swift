@@ -24,7 +24,7 @@ import WorkOSSimulator
     func run(
         _ arguments: [String], environment extra: [String: String], asNobody: Bool = false, journalStream: Bool = false
     ) throws -> Result {
-        let process = Process()
+        let process = SpawnedProcess()
         if asNobody {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", try builtBinary().path] + arguments
@@ -45,7 +45,7 @@ import WorkOSSimulator
         process.environment = environment
         process.standardOutput = output
         process.standardError = errors
-        try startProcess(process)
+        try process.run()
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -217,13 +217,13 @@ import WorkOSSimulator
     /// (exit 0, "stopped on signal 15"), never kills it by default action.
     @Test func simulateStopsCleanlyOnASigtermSentAsSoonAsItIsReady() throws {
         for _ in 1...3 {
-            let process = Process()
+            let process = SpawnedProcess()
             process.executableURL = try builtBinary()
             process.arguments = ["simulate", "--port", "0", "--directories", "1", "--users", "3", "--groups", "1"]
             let output = Pipe(), errors = Pipe()
             process.standardOutput = output
             process.standardError = errors
-            try startProcess(process)
+            try process.run()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // The ready line is one write: the first bytes end with its newline.
             var ready = Data()

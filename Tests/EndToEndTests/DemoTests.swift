@@ -72,7 +72,7 @@ import Testing
 
     /// The `demo` process on Ctrl-C: it stops its throwaway PostgreSQL and exits 130.
     @Test func anInterruptedDemoExits130AndLeavesNoPostgreSQLBehind() throws {
-        let process = Process()
+        let process = SpawnedProcess()
         // Line-buffered standard output, so the set-up line arrives while the tour runs.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
         process.arguments = ["-oL", try builtBinary().path, "demo"]
@@ -87,7 +87,7 @@ import Testing
         }
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        try startProcess(process)
+        try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         func lines() -> [String] { received.withLock { $0 }.split(separator: "\n").map(String.init) }
         let deadline = ContinuousClock.now + .seconds(60)

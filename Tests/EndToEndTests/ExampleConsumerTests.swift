@@ -13,8 +13,8 @@ import WorkOSSimulator
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples/consumer/consumer.py")
 
-    func consumer(_ harness: Harness, fallback: UUID, _ extra: [String]) throws -> Process {
-        let process = Process()
+    func consumer(_ harness: Harness, fallback: UUID, _ extra: [String]) throws -> SpawnedProcess {
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script.path, "--dsn", harness.databaseURL, "--fallback-owner", fallback.uuidString] + extra
         return process
@@ -25,7 +25,7 @@ import WorkOSSimulator
         let process = try consumer(harness, fallback: fallback, ["--once"])
         let output = Pipe()
         process.standardOutput = output
-        try startProcess(process)
+        try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
@@ -68,7 +68,7 @@ import WorkOSSimulator
         // Following the feed: a NOTIFY wakes it long before its 300 s poll.
         let follower = try consumer(harness, fallback: fallback, ["--poll-seconds", "300"])
         follower.standardOutput = FileHandle.nullDevice
-        try startProcess(follower)
+        try follower.run()
         defer { if follower.isRunning { kill(follower.processIdentifier, SIGKILL) } }
         try await Task.sleep(for: .milliseconds(500))  // its first catch-up and LISTEN
         harness.simulator.deleteUser(firstLeaver.id)

@@ -84,15 +84,15 @@ import WorkOSSimulator
             let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
             environment[parts[0]] = expand(parts[1])
         }
-        func launch(_ arguments: [String], output: URL) throws -> Process {
+        func launch(_ arguments: [String], output: URL) throws -> SpawnedProcess {
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            let process = Process()
+            let process = SpawnedProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=\(nobody)", "--regid=\(nogroup)", "--clear-groups"] + arguments.map(expand)
             process.environment = environment
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = process.standardOutput
-            try startProcess(process)
+            try process.run()
             return process
         }
 

@@ -13,7 +13,7 @@ import Testing
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("bench-interrupted-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(at: log) }
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = bench
         // Nine floor runs of 20k users: minutes of work, so it is mid-run when signalled.
         process.arguments = ["--users", "20000", "--repeats", "9", "--only", "floor-decode"]
@@ -23,7 +23,7 @@ import Testing
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
-        try startProcess(process)
+        try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         func logText() -> String { String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self) }
         // Once the simulator is up (the server started before it), mid-run.

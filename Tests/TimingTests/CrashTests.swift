@@ -30,7 +30,7 @@ import WorkOSSimulator
             """)
     }
 
-    func startSync(_ harness: Harness, binary: URL) throws -> Process {
+    func startSync(_ harness: Harness, binary: URL) throws -> SpawnedProcess {
         // Pacing off: the simulator runs without rate limits here.
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).yaml")
         try "workos:\n  directory_users_per_second: 1000\n  requests_per_second: 10000\nguard:\n  min_users: 100000\n  fraction: 1\n"

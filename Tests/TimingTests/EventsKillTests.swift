@@ -16,7 +16,7 @@ import WorkOSSimulator
 @Suite struct EventsKillTests {
     static let guardOff = SafetyPolicy(minUsers: 100_000, fraction: 1)
 
-    func startDaemon(_ harness: Harness, binary: URL, config: URL) throws -> Process {
+    func startDaemon(_ harness: Harness, binary: URL, config: URL) throws -> SpawnedProcess {
         try harness.launch(binary, arguments: [
             "run", "--mode", "hybrid", "--events-interval", "100ms", "--listen", "127.0.0.1:0", "--config", config.path,
         ])

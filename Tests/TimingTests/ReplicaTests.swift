@@ -12,7 +12,7 @@ import WorkOSSimulator
 /// both at once, and when one replica is killed the other carries on.
 @Suite(.serialized) struct ReplicaTests {
     final class Replica {
-        let process = Process()
+        let process = SpawnedProcess()
         let log: URL
 
         init(binary: URL, harness: DaemonHarness, config: String, name: String, interval: String = "1s") throws {
@@ -29,7 +29,7 @@ import WorkOSSimulator
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             process.standardError = try FileHandle(forWritingTo: log)
-            try startProcess(process)
+            try process.run()
         }
 
         /// `run.id`s of the runs this replica wrote (from its logfmt lines).

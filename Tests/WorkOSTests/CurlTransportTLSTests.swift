@@ -26,13 +26,13 @@ extension LoopbackSimulatorTests {
             probe.stop()
             let port = try #require(probe.baseURL.port)
 
-            let server = Process()
+            let server = SpawnedProcess()
             server.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
             server.arguments = ["s_server", "-cert", certificate, "-key", key, "-accept", "127.0.0.1:\(port)", "-www"]
             server.standardOutput = FileHandle.nullDevice
             server.standardError = FileHandle.nullDevice
             server.standardInput = FileHandle.nullDevice
-            try startProcess(server)
+            try server.run()
             defer {
                 // s_server ignores SIGTERM while serving: end it for sure.
                 kill(server.processIdentifier, SIGKILL)
@@ -65,12 +65,12 @@ extension LoopbackSimulatorTests {
         }
 
         static func run(_ arguments: [String]) throws {
-            let process = Process()
+            let process = SpawnedProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-            try startProcess(process)
+            try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
         }
