@@ -199,16 +199,26 @@ public final class Scheduler: Service, Sendable {
                     idle.append(worker)
                     metrics.record(report)
                     if let gauges { metrics.update(directory: report.directory.id, gauges: gauges) }
-                    let draw = random()
-                    let next = plan.finished(report.directory.id, failed: report.outcome == .failed, users: report.listedUsers, at: now, random: draw)
-                        ?? plan.backoff(failures: 0, random: draw)
-                    // The shared schedule learns the next due time; until then the claim keeps other replicas off.
                     let id = report.directory.id
                     let users = report.listedUsers
+                    let ran = report.outcome != .skipped
+                    let next: Duration
+                    if ran {
+                        let draw = random()
+                        next = plan.finished(id, failed: report.outcome == .failed, users: users, at: now, random: draw)
+                            ?? plan.backoff(failures: 0, random: draw)
+                    } else {
+                        // Claimed, but another session still holds the directory's lease (a replica whose claim
+                        // lapsed is still listing it): nothing ran here, so the directory stays due; ask again
+                        // once that replica's run could have ended or its session gone.
+                        next = ttl
+                        plan.deferred(id, claimableIn: next, expectedUsers: nil, at: now)
+                    }
+                    // The shared schedule learns the next due time; until then the claim keeps other replicas off.
                     releasesInFlight += 1
                     group.addTask { [control] in
                         do {
-                            try await control.release(id, replica: replica, nextDueIn: next, users: users)
+                            try await control.release(id, replica: replica, nextDueIn: next, users: users, ran: ran)
                         } catch {
                             // The claim expires on its own; the directory is then due again for every replica.
                             self.logger.warning("cannot record the next due time; the claim will expire", metadata: [
@@ -266,26 +276,10 @@ public final class Scheduler: Service, Sendable {
                     lastPet = now
                 }
 
-                if shuttingDown.load(ordering: .sequentiallyConsistent) || Task.isCancelled {
-                    if shutdownSince == nil {
-                        shutdownSince = now
-                        notifier.send("STOPPING=1")
-                        logger.notice("shutting down: no new runs; waiting for runs in flight", metadata: ["in_flight": "\(plan.running)"])
-                    }
-                    if plan.running == 0 && !plan.listingInFlight && releasesInFlight == 0 { break loop }
-                    if !cancelled, let since = shutdownSince, now - since >= configuration.shutdownGrace || Task.isCancelled {
-                        logger.warning("runs still in flight after the shutdown grace; cancelling them (a transaction commits or rolls back whole)")
-                        group.cancelAll()
-                        cancelled = true
-                    }
-                    if !ticking && !cancelled {
-                        group.addTask { try? await Task.sleep(for: tick); return .tick }
-                        ticking = true
-                    }
-                    continue
-                }
-
-                if !heartbeatInFlight && now >= heartbeatDue {
+                // Heartbeats go on while runs are in flight, shutting down included: their claims must not
+                // lapse while they finish (another replica would claim a directory still being applied).
+                let stopping = shuttingDown.load(ordering: .sequentiallyConsistent) || Task.isCancelled
+                if !heartbeatInFlight && now >= heartbeatDue && (!stopping || plan.running > 0) {
                     heartbeatInFlight = true
                     // The second beat comes after a second: replicas started together learn of each other at once.
                     heartbeatDue = now.advanced(by: beatenOnce ? ttl / 3 : min(ttl / 3, .seconds(1)))
@@ -301,6 +295,25 @@ public final class Scheduler: Service, Sendable {
                             return .heartbeat(.failure(error))
                         }
                     }
+                }
+
+                if stopping {
+                    if shutdownSince == nil {
+                        shutdownSince = now
+                        notifier.send("STOPPING=1")
+                        logger.notice("shutting down: no new runs; waiting for runs in flight", metadata: ["in_flight": "\(plan.running)"])
+                    }
+                    if plan.running == 0 && !plan.listingInFlight && releasesInFlight == 0 && !heartbeatInFlight { break loop }
+                    if !cancelled, let since = shutdownSince, now - since >= configuration.shutdownGrace || Task.isCancelled {
+                        logger.warning("runs still in flight after the shutdown grace; cancelling them (a transaction commits or rolls back whole)")
+                        group.cancelAll()
+                        cancelled = true
+                    }
+                    if !ticking && !cancelled {
+                        group.addTask { try? await Task.sleep(for: tick); return .tick }
+                        ticking = true
+                    }
+                    continue
                 }
 
                 if plan.startListingIfDue(at: now) {

@@ -69,8 +69,10 @@ final class LibPQConnection {
     }
 
     private func connect() throws {
-        let keywords = ["dbname", "fallback_application_name", "client_encoding"]
-        let values: [String?] = [conninfo, "workos-dsync", "UTF8"]
+        // TCP keepalives first, so the connection string may override them: a server that vanished
+        // (host down, network cut) is noticed in about 25 s instead of the kernel's two hours.
+        let keywords = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "dbname", "fallback_application_name", "client_encoding"]
+        let values: [String?] = ["1", "10", "5", "3", conninfo, "workos-dsync", "UTF8"]
         let cKeywords = keywords.map { strdup($0) }
         let cValues = values.map { $0.map { strdup($0) } ?? nil }
         defer {
@@ -101,11 +103,21 @@ final class LibPQConnection {
         serverEndedSession = false
         // The text formats the decoders expect, whatever the server's defaults, and
         // backslashes in string literals taken literally (as the SQL standard says).
+        // Where the server and role leave them unset, the server probes this session
+        // too (so a replica whose host died gives up its leases and locks in about
+        // 25 s, not hours) and ends a transaction left idle for 10 minutes (a
+        // client stuck mid-transaction must not hold a directory's write lock).
         let setup = PQexec(
             connection,
-            "SET standard_conforming_strings = on; SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET bytea_output = 'hex'; SET IntervalStyle = 'postgres'")
+            """
+            SET standard_conforming_strings = on; SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET bytea_output = 'hex'; \
+            SET IntervalStyle = 'postgres'; \
+            SELECT set_config(name, value, false) FROM pg_settings JOIN (VALUES ('tcp_keepalives_idle', '10'), \
+            ('tcp_keepalives_interval', '5'), ('tcp_keepalives_count', '3'), ('idle_in_transaction_session_timeout', '10min')) \
+            AS ours (name, value) USING (name) WHERE source = 'default'
+            """)
         defer { PQclear(setup) }
-        guard PQresultStatus(setup) == PGRES_COMMAND_OK else {
+        guard [PGRES_COMMAND_OK, PGRES_TUPLES_OK].contains(PQresultStatus(setup)) else {
             let error = makeError(setup)
             close()
             throw error

@@ -74,13 +74,15 @@ extension SyncStore {
     }
 
     /// Ends `replica`'s claim on `directoryID`: the next run is due `nextDueIn`
-    /// from now; `users` (a complete listing's) becomes the expected size.
+    /// from now; `users` (a complete listing's) becomes the expected size;
+    /// `ran` false (the lease was held elsewhere) leaves `last_run_by` alone.
     /// Does nothing when the claim is no longer this replica's.
-    public func release(_ directoryID: String, replica: String, nextDueIn: Duration, users: Int?) async throws {
+    public func release(_ directoryID: String, replica: String, nextDueIn: Duration, users: Int?, ran: Bool = true) async throws {
         try await connection.execute("""
             UPDATE workos_dsync.directory_schedule
             SET next_due_at = now() + make_interval(secs => \(nextDueIn.secondsValue)), claimed_by = NULL, claimed_until = NULL,
-                last_run_by = claimed_by, last_users = coalesce(\(users), last_users), updated_at = now()
+                last_run_by = CASE WHEN \(ran) THEN claimed_by ELSE last_run_by END,
+                last_users = coalesce(\(users), last_users), updated_at = now()
             WHERE directory_id = \(directoryID) AND claimed_by = \(replica)
             """)
     }
@@ -107,10 +109,13 @@ extension SyncStore {
         return try rows[0].decode(Int.self, "live")
     }
 
-    /// A reload shortened `sync.interval`: nobody waits longer than `interval` from now.
+    /// A start or reload with a shorter `sync.interval`: nobody waits longer than
+    /// `interval` from now. The capped due times are spread over its last tenth,
+    /// so the directories it pulls in do not all come due at one instant.
     public func capNextDue(within interval: Duration) async throws {
         try await connection.execute("""
-            UPDATE workos_dsync.directory_schedule SET next_due_at = now() + make_interval(secs => \(interval.secondsValue)), updated_at = now()
+            UPDATE workos_dsync.directory_schedule
+            SET next_due_at = now() + make_interval(secs => \(interval.secondsValue) * (0.9 + 0.1 * random())), updated_at = now()
             WHERE next_due_at > now() + make_interval(secs => \(interval.secondsValue))
             """)
     }

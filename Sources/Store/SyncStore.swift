@@ -203,9 +203,21 @@ public final class SyncStore: Sendable {
     }
 
     /// Takes the directory's session-level advisory lock (the lease that keeps
-    /// replicas apart). False when another replica holds it.
-    public func tryLock(directoryID: String) async throws -> Bool {
-        try await connection.tryAdvisoryLock(AdvisoryLockKey.directory(directoryID))
+    /// replicas apart) and returns when it was taken by the database's clock;
+    /// nil when another replica holds it. A run starts then: the apply compares
+    /// that start with what the events poller wrote (by the same clock), so a
+    /// replica whose own clock runs ahead never treats a newer event's change
+    /// as older than its listing (a hire or reactivation mistaken for a leaver).
+    public func tryLock(directoryID: String) async throws -> Date? {
+        let row = try await connection.query("""
+            SELECT pg_try_advisory_lock(\(AdvisoryLockKey.directory(directoryID))) AS locked, clock_timestamp() AS taken_at
+            """)[0]
+        return try row.decode(Bool.self, "locked") ? try row.decode(Date.self, "taken_at") : nil
+    }
+
+    /// The database's clock (`clock_timestamp()`): the one clock all replicas and the events poller share.
+    public func databaseNow() async throws -> Date {
+        try await connection.query("SELECT clock_timestamp() AS now")[0].decode(Date.self, "now")
     }
 
     /// Fails with `LeaseLost` unless this session (`tx`, the apply's

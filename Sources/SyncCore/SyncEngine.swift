@@ -176,22 +176,30 @@ public final class SyncEngine: Sendable {
         logger[metadataKey: "directory.id"] = "\(directory.id)"
         var report = DirectoryReport(directory: directory, outcome: .failed, startedAt: Date())
         do {
-            let leased = mode == .dryRun ? true : try await store.tryLock(directoryID: directory.id)
-            guard leased else {
+            // The run starts once the lease is held (runs of one directory never overlap in `sync_runs`),
+            // by the database's clock.
+            let leasedAt = mode == .dryRun ? try await store.databaseNow() : try await store.tryLock(directoryID: directory.id)
+            guard let leasedAt else {
                 // Another replica is reconciling it right now: its run is the record.
                 report.outcome = .skipped
                 report.detail = "another replica holds this directory's lease"
                 return report.finished(logger: logger)
             }
-            // The run starts once the lease is held: runs of one directory never overlap in `sync_runs`.
-            report.startedAt = Date()
+            report.startedAt = leasedAt
             var failure: (any Error)?
             do {
                 try await body(&report, logger)
             } catch {
                 failure = error
             }
-            if mode != .dryRun { try await store.unlock(directoryID: directory.id) }
+            if mode != .dryRun {
+                // A lease that cannot be released died with its session: the run's outcome (committed or not) stands.
+                do {
+                    try await store.unlock(directoryID: directory.id)
+                } catch {
+                    logger.warning("cannot release the directory's lease; it ended with its session", metadata: ["error": "\(error)"])
+                }
+            }
             MemoryPolicy.returnFreedMemory()
             if let failure { throw failure }
         } catch let refused as ApprovalRefused {

@@ -33,7 +33,7 @@ import WorkOSModel
             INSERT INTO workos_dsync.role_mappings (directory_id, group_idp_id, role) VALUES (\(hostile), \(group.idpID), 'admin')
             """)
         let store = SyncStore(connection: connection, logger: quietLogger)
-        #expect(try await store.tryLock(directoryID: hostile))
+        #expect(try await store.tryLock(directoryID: hostile) != nil)
         func sync(_ listed: [DirectoryUser]) async throws -> AppliedRun {
             let listing = PreparedListing(DirectorySnapshot(
                 directory: directory, users: listed, groups: [group], memberships: [group.id: listed.map(\.id)]))
