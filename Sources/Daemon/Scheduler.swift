@@ -201,7 +201,7 @@ public final class Scheduler: Service, Sendable {
                     if let gauges { metrics.update(directory: report.directory.id, gauges: gauges) }
                     let id = report.directory.id
                     let users = report.listedUsers
-                    let ran = report.outcome != .skipped
+                    let ran = !report.leaseHeldElsewhere
                     let next: Duration
                     if ran {
                         let draw = random()

@@ -182,6 +182,7 @@ public final class SyncEngine: Sendable {
             guard let leasedAt else {
                 // Another replica is reconciling it right now: its run is the record.
                 report.outcome = .skipped
+                report.leaseHeldElsewhere = true
                 report.detail = "another replica holds this directory's lease"
                 return report.finished(logger: logger)
             }
@@ -284,6 +285,9 @@ public struct DirectoryReport: Sendable {
     public var detail: String?
     /// True when `approve` was refused (no held plan, or a stale one); nothing applied.
     public var approvalRefused = false
+    /// True when another session held the directory's lease: nothing was listed or
+    /// recorded here (an unhealthy directory is `skipped` too, but was looked at).
+    public var leaseHeldElsewhere = false
     /// Set when `revoke_sessions_sql` failed; the rest of the run committed.
     public var sessionRevocationFailure: SessionRevocationFailure?
     /// How long each phase took (logged as `listing_ms`, `planning_ms`, `apply_ms`).
