@@ -44,10 +44,11 @@ public struct Runtime: Sendable {
         var configuration = WorkOSClient.Configuration(
             baseURL: baseURL, apiKey: try settings.requireAPIKey(), caFile: settings.caFile,
             connectTimeout: settings.connectTimeout, requestTimeout: settings.requestTimeout,
-            directoryUsersPerSecond: settings.directoryUsersPerSecond, requestsPerSecond: settings.requestsPerSecond,
-            // A request paced and then queued behind busy transport threads reaches WorkOS late, bunched with
-            // the next ones of its directory (a 429 from the 4/s window): one thread per lane, 8 at least.
-            transportThreads: max(8, settings.concurrency))
+            directoryUsersPerSecond: settings.directoryUsersPerSecond, requestsPerSecond: settings.requestsPerSecond)
+        // A request paced and then queued behind busy transport threads reaches WorkOS late, bunched with
+        // the next ones of its directory (a 429 from the 4/s window): a thread for every listing that can
+        // be in flight (each lane's snapshot runs `concurrencyPerDirectory` at once), 8 at least.
+        configuration.transportThreads = max(8, settings.concurrency * configuration.concurrencyPerDirectory)
         tune(&configuration)
         return WorkOSClient(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
     }

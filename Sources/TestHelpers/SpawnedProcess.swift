@@ -58,6 +58,21 @@ public final class SpawnedProcess: @unchecked Sendable {
             }
         }
         try ThrowawayPostgres.closeInheritedDescriptors(&actions)
+        // The child starts with no signal blocked and every signal at its default (as Foundation's
+        // Process does): tests run on dispatch threads, which block most signals, SIGTERM included,
+        // and exec keeps a blocked mask.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        sigdelset(&allSignals, SIGKILL)
+        sigdelset(&allSignals, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }
         let envp = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } }
@@ -65,9 +80,9 @@ public final class SpawnedProcess: @unchecked Sendable {
         var pid: pid_t = 0
         let spawned: Int32
         if let envp {
-            spawned = posix_spawn(&pid, executable, &actions, nil, argv + [nil], envp + [nil])
+            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv + [nil], envp + [nil])
         } else {
-            spawned = posix_spawn(&pid, executable, &actions, nil, argv + [nil], environ)
+            spawned = posix_spawn(&pid, executable, &actions, &attributes, argv + [nil], environ)
         }
         guard spawned == 0 else {
             throw SpawnFailure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))")
@@ -77,37 +92,45 @@ public final class SpawnedProcess: @unchecked Sendable {
         for handle in parentEndsToClose { try? handle.close() }
     }
 
-    /// Whether the child still runs (reaps it when it has ended).
-    public var isRunning: Bool { status(waiting: false) == nil }
+    /// Whether the child still runs (reaps it when it has ended); false before ``run()``.
+    public var isRunning: Bool { processIdentifier > 0 && status() == nil }
 
-    /// Blocks until the child has ended.
+    /// Blocks until the child has ended (returns at once when it never started).
     public func waitUntilExit() {
-        while status(waiting: false) == nil { usleep(10_000) }
+        while isRunning { usleep(10_000) }
     }
 
     /// The exit code, or the signal that ended the child.
     public var terminationStatus: Int32 {
-        guard let status = status(waiting: false) else { return 0 }
+        guard let status = status() else { return 0 }
         return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
     }
 
     public var terminationReason: TerminationReason {
-        guard let status = status(waiting: false) else { return .exit }
+        guard let status = status() else { return .exit }
         return status & 0x7f == 0 ? .exit : .uncaughtSignal
     }
 
-    /// Sends SIGTERM.
-    public func terminate() { if isRunning { kill(processIdentifier, SIGTERM) } }
+    /// Sends SIGTERM unless the child was reaped (under the lock, so never to a reused pid).
+    public func terminate() {
+        reaped.withLock { reaped in
+            if reaped == nil, processIdentifier > 0 { kill(processIdentifier, SIGTERM) }
+        }
+    }
 
-    private func status(waiting: Bool) -> Int32? {
+    /// The raw wait status once the child has ended (reaping it), nil while it runs or before ``run()``.
+    private func status() -> Int32? {
         reaped.withLock { reaped in
             if let reaped { return reaped }
             guard processIdentifier > 0 else { return nil }
             var status: Int32 = 0
-            let result = waitpid(processIdentifier, &status, waiting ? 0 : WNOHANG)
-            guard result == processIdentifier else { return nil }
-            reaped = status
-            return status
+            let result = waitpid(processIdentifier, &status, WNOHANG)
+            if result == processIdentifier {
+                reaped = status
+            } else if result < 0, errno == ECHILD {
+                reaped = 0  // reaped elsewhere: nothing more to learn
+            }
+            return reaped
         }
     }
 }
