@@ -46,9 +46,10 @@ public struct Runtime: Sendable {
             connectTimeout: settings.connectTimeout, requestTimeout: settings.requestTimeout,
             directoryUsersPerSecond: settings.directoryUsersPerSecond, requestsPerSecond: settings.requestsPerSecond)
         // A request paced and then queued behind busy transport threads reaches WorkOS late, bunched with
-        // the next ones of its directory (a 429 from the 4/s window): a thread for every listing that can
-        // be in flight (each lane's snapshot runs `concurrencyPerDirectory` at once), 8 at least.
-        configuration.transportThreads = max(8, settings.concurrency * configuration.concurrencyPerDirectory)
+        // the next ones of its directory (a 429 from the 4/s window): one thread per lane, 8 at least.
+        // (A thread for each of a lane's 4 listings, 128 per replica, kept one connection each: three
+        // replicas in the fleet bench passed the bundled simulator's connection limit and drew 503s.)
+        configuration.transportThreads = max(8, settings.concurrency)
         tune(&configuration)
         return WorkOSClient(configuration: configuration, logger: logger, metricsFactory: metricsFactory)
     }
