@@ -1,5 +1,6 @@
 public import Logging
 import Synchronization
+import WorkOSModel
 
 /// One PostgreSQL session over libpq.
 ///

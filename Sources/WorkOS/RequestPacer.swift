@@ -1,4 +1,5 @@
 import Synchronization
+import WorkOSModel
 
 /// Paces the client's requests under WorkOS's two rate limits: the API key's
 /// (6,000 requests per 60 s, every endpoint) and each directory's (4
@@ -20,7 +21,7 @@ public final class RequestPacer: Sendable {
     /// One directory's `/directory_users` pacing.
     private struct Directory: Sendable {
         let bucket: TokenBucket
-        let gate = AsyncGate()
+        let gate = AsyncLock()
     }
 
     private let key: TokenBucket?
@@ -49,8 +50,8 @@ public final class RequestPacer: Sendable {
             try await key?.acquire()
             return .zero
         }
-        await directory.gate.enter()
-        defer { directory.gate.leave() }
+        await directory.gate.lock()
+        defer { directory.gate.unlock() }
         try Task.checkCancellation()
         try await directory.bucket.waitForToken()
         try await key?.acquire()
@@ -84,43 +85,5 @@ public final class RequestPacer: Sendable {
             directories[id] = directory
             return directory
         }
-    }
-}
-
-/// An async lock: one holder at a time, waiters let in in arrival order.
-/// Waiting is not cancellable; a holder that was cancelled leaves at once.
-final class AsyncGate: Sendable {
-    private struct State {
-        var held = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    /// Waits for the gate and holds it until ``leave()``.
-    func enter() async {
-        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
-            let enterNow = state.withLock { state in
-                if state.held {
-                    state.waiters.append(waiter)
-                    return false
-                }
-                state.held = true
-                return true
-            }
-            if enterNow { waiter.resume() }
-        }
-    }
-
-    /// Lets the next waiter in (the gate stays held for it), or opens the gate.
-    func leave() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiters.isEmpty {
-                state.held = false
-                return nil
-            }
-            return state.waiters.removeFirst()
-        }
-        next?.resume()
     }
 }
